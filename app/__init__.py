@@ -1,0 +1,75 @@
+"""minapi: a self-hosted no-code JSON API builder with a built-in MCP server.
+
+`create_app` is the only way to get an application; nothing runs at import time.
+"""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+from app import config as config_module
+from app.config import ConfigError
+from app.tools.plugins import PluginError
+
+__all__ = ["create_app", "ConfigError", "PluginError", "StartupError"]
+
+StartupError = (ConfigError, PluginError)
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: configuration, extensions, models, plugins, routes, CLI."""
+    app = Flask(__name__, instance_path=config_module.instance_path_from(config),
+                instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    config_module.load(app, config)
+    register_extensions(app)
+    register_plugins(app)
+    register_blueprints(app)
+    register_commands(app)
+    from app.errors import register_error_handlers
+
+    register_error_handlers(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401  (every core table on the metadata before migrations)
+    from app.extensions import csrf, db, limiter, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    csrf.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    app.config.setdefault("RATELIMIT_ENABLED", True)
+    limiter.init_app(app)
+
+
+def register_plugins(app: Flask) -> None:
+    from app.tools.plugins import build_manager, build_registry
+
+    pm = build_manager(app.config["PLUGINS"])
+    app.extensions["minapi.plugins"] = pm
+    app.extensions["minapi.tools"] = build_registry(pm)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.accounts.views import bp as accounts_bp
+    from app.tools.rest import register_routes
+
+    app.register_blueprint(accounts_bp)
+    register_routes(app, app.extensions["minapi.tools"])
+    app.extensions["minapi.plugins"].hook.register_blueprints(app=app)
+
+    @app.context_processor
+    def dashboard_links():
+        return {"dashboard_links": app.extensions.get("minapi.dashboard_links", [])}
+
+
+def register_commands(app: Flask) -> None:
+    from app.cli import register as register_cli
+
+    register_cli(app)
+    app.extensions["minapi.plugins"].hook.register_commands(cli=app.cli)

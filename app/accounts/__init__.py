@@ -1,0 +1,1 @@
+"""Accounts: the people who own endpoints, their passwords and their dashboard sessions."""

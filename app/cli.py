@@ -1,0 +1,135 @@
+"""The `minapi` command line: a Flask CLI group with the instance's own commands.
+
+`minapi serve`, `minapi worker`, `minapi users …`, `minapi keys …`, `minapi plugins list`,
+`minapi tools list`, and Flask-Migrate's `minapi db …`.
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
+
+
+def _factory():
+    from app import StartupError, create_app
+
+    try:
+        return create_app()
+    except StartupError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def main() -> None:
+    cli = FlaskGroup(name="minapi", create_app=_factory, add_version_option=False,
+                     help="minapi: a self-hosted JSON API builder with an MCP server.")
+    cli.main(prog_name="minapi")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(serve)
+    app.cli.add_command(users)
+    app.cli.add_command(plugins)
+    app.cli.add_command(tools)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option("--no-worker", is_flag=True, help="Do not start a background job worker.")
+@with_appcontext
+def serve(host, port, workers, no_worker):
+    """Apply pending migrations, then serve with gunicorn."""
+    from app.server import run_gunicorn, upgrade_database
+
+    upgrade_database()
+    run_gunicorn(current_app._get_current_object(), host=host, port=port, workers=workers,
+                 with_worker=not no_worker)
+
+
+@click.group(cls=AppGroup)
+def users():
+    """Manage accounts."""
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--password", required=True, help="At least 8 characters.")
+@click.option("--plan", default=None, help="A configured plan (default: the instance default).")
+@click.option("--admin", is_flag=True, help="Make the account an instance admin.")
+@click.option("--name", "display_name", default="", help="Display name.")
+def users_create(email, password, plan, admin, display_name):
+    """Create an account."""
+    from app.accounts import services
+
+    account = _commit(lambda: services.create_account(email, password, display_name=display_name,
+                                                      plan=plan, is_admin=admin))
+    click.echo(f"created {account.id} {account.email} plan={account.plan}{' admin' if admin else ''}")
+
+
+@users.command("set-plan")
+@click.argument("email")
+@click.argument("plan")
+def users_set_plan(email, plan):
+    """Move an account to another plan."""
+    from app.accounts import services
+
+    account = _commit(lambda: services.set_plan(email, plan))
+    click.echo(f"{account.email} is now on plan {account.plan}")
+
+
+def _commit(fn):
+    """Run a service inside one transaction; turn its AppError into a CLI error."""
+    from app.errors import AppError
+    from app.extensions import db
+
+    try:
+        result = fn()
+        db.session.commit()
+        return result
+    except AppError as err:
+        db.session.rollback()
+        raise click.ClickException(f"{err.code}: {err.message}") from None
+
+
+@click.group(cls=AppGroup)
+def plugins():
+    """Inspect plugins."""
+
+
+@plugins.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def plugins_list(as_json):
+    """List the enabled plugins."""
+    from app.tools.plugins import plugin_rows
+
+    rows = plugin_rows(current_app.extensions["minapi.plugins"])
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        click.echo(f"{row['name']:<16} {row['source']:<12} {row['module']}")
+
+
+@click.group(cls=AppGroup)
+def tools():
+    """Inspect the tool registry."""
+
+
+@tools.command("list")
+@click.option("--mcp", "mcp_only", is_flag=True, help="Only the tools exposed on MCP.")
+@click.option("--json", "as_json", is_flag=True)
+def tools_list(mcp_only, as_json):
+    """List every action with its kind, route and MCP tool name."""
+    registry = current_app.extensions["minapi.tools"]
+    actions = registry.mcp_actions() if mcp_only else registry.actions()
+    rows = [{"tool": a.tool_name, "kind": a.kind, "http": f"{a.method} {a.url_rule}",
+             "mcp": a.exposed_on_mcp, "plugin": a.plugin} for a in actions]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        click.echo(f"{r['tool']:<36} {r['kind']:<12} {r['http']:<48} {'mcp' if r['mcp'] else '-'}")

@@ -1,0 +1,187 @@
+"""Configuration: defaults, the instance folder, `MINAPI_*` variables; validated at start-up.
+
+Order (later wins): the defaults below, `<instance>/config.py` if present, the
+environment (`MINAPI_FOO` -> `FOO`, values parsed as JSON when they look like it),
+then the mapping given to `create_app` (tests). `validate` turns the raw values
+into typed ones and raises `ConfigError` listing every problem at once: there are
+no silent fallbacks.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import Flask
+
+
+class ConfigError(RuntimeError):
+    """The instance cannot start with this configuration."""
+
+
+DEFAULT_PLANS = {
+    "free": {"calls": 1_000, "price": 0, "overage_price": None, "endpoint_lifetime_days": 7},
+    "basic": {"calls": 30_000, "price": 10, "overage_price": None, "endpoint_lifetime_days": None},
+    "pro": {"calls": 300_000, "price": 30, "overage_price": None, "endpoint_lifetime_days": None},
+    "enterprise": {"calls": 1_000_000, "price": 100, "overage_price": 0.0005,
+                   "endpoint_lifetime_days": None},
+}
+
+DEFAULTS = {
+    "DATABASE_URL": None,  # None: SQLite file in the instance folder
+    "SECRET_KEY": None,  # None: generated once and kept in the instance folder
+    "BASE_URL": "http://127.0.0.1:8000",
+    "PLUGINS": None,  # None: every built-in plugin
+    "SIGNUP_OPEN": True,
+    "DEFAULT_PLAN": "free",
+    "PLANS": DEFAULT_PLANS,
+    "REDIS_URL": None,
+    "DATA_RATE_LIMIT": "100/second",
+    "ARCHIVE_URL": None,
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_NAME": "minapi_session",
+    "WTF_CSRF_CHECK_DEFAULT": False,  # forms and session-authenticated API calls check explicitly
+    "WTF_CSRF_TIME_LIMIT": None,  # token lives as long as the session
+    "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+    "JSON_SORT_KEYS": False,
+}
+
+TRUE = {"1", "true", "yes", "on"}
+FALSE = {"0", "false", "no", "off", ""}
+
+
+def instance_path_from(config: dict | None) -> str | None:
+    """The instance folder chosen by the caller or `MINAPI_INSTANCE_PATH`, else Flask's default."""
+    if config and config.get("INSTANCE_PATH"):
+        return str(config["INSTANCE_PATH"])
+    return os.environ.get("MINAPI_INSTANCE_PATH") or None
+
+
+def load(app: Flask, overrides: dict | None) -> None:
+    """Fill `app.config` from every source, then validate it."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile(os.path.join(app.instance_path, "config.py"), silent=True)
+    app.config.from_prefixed_env("MINAPI")
+    app.config.pop("INSTANCE_PATH", None)
+    if overrides:
+        app.config.from_mapping({k: v for k, v in overrides.items() if k != "INSTANCE_PATH"})
+    validate(app)
+
+
+def validate(app: Flask) -> None:
+    cfg, problems = app.config, []
+
+    def check(fn):
+        try:
+            fn()
+        except (ValueError, TypeError) as exc:
+            problems.append(str(exc))
+
+    check(lambda: _database(app))
+    check(lambda: cfg.update(BASE_URL=_base_url(cfg["BASE_URL"])))
+    check(lambda: cfg.update(SIGNUP_OPEN=as_bool("SIGNUP_OPEN", cfg["SIGNUP_OPEN"])))
+    check(lambda: cfg.update(PLUGINS=_plugin_names(cfg["PLUGINS"])))
+    check(lambda: _plans(cfg))
+    check(lambda: _rate_limit(cfg))
+    check(lambda: _redis(cfg))
+    if problems:
+        raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
+    _secret_key(app)
+    cfg["SESSION_COOKIE_SECURE"] = cfg["BASE_URL"].startswith("https://")
+
+
+def as_bool(name: str, value) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in TRUE:
+        return True
+    if text in FALSE:
+        return False
+    raise ValueError(f"MINAPI_{name} must be true or false, not {value!r}")
+
+
+def _database(app: Flask) -> None:
+    url = app.config["DATABASE_URL"]
+    if not url:
+        url = "sqlite:///" + os.path.join(app.instance_path, "minapi.db")
+    url = str(url)
+    scheme = url.split(":", 1)[0]
+    if scheme in ("postgres", "postgresql"):
+        url = "postgresql+psycopg:" + url.split(":", 1)[1]
+    elif scheme not in ("sqlite", "postgresql+psycopg"):
+        raise ValueError(f"MINAPI_DATABASE_URL must be sqlite:/// or postgresql://, not {scheme}://")
+    app.config["DATABASE_URL"] = url
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    options = {"pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        options = {"connect_args": {"timeout": 30}}
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", options)
+
+
+def _base_url(value) -> str:
+    text = str(value or "").strip().rstrip("/")
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(f"MINAPI_BASE_URL must be an absolute http(s) URL, not {value!r}")
+    return text
+
+
+def _plugin_names(value) -> list[str] | None:
+    if value is None:
+        return None
+    names = value if isinstance(value, list) else str(value).split(",")
+    names = [str(n).strip() for n in names if str(n).strip()]
+    if not names:
+        raise ValueError("MINAPI_PLUGINS is set but names no plugin")
+    return names
+
+
+def _plans(cfg) -> None:
+    plans = cfg["PLANS"]
+    if not isinstance(plans, dict) or not plans:
+        raise ValueError("MINAPI_PLANS must be a non-empty JSON object of plans")
+    for name, plan in plans.items():
+        if not isinstance(plan, dict) or not isinstance(plan.get("calls"), int) or plan["calls"] < 0:
+            raise ValueError(f"plan {name!r} needs a whole number of 'calls'")
+    if cfg["DEFAULT_PLAN"] not in plans:
+        raise ValueError(f"MINAPI_DEFAULT_PLAN {cfg['DEFAULT_PLAN']!r} is not one of the plans")
+
+
+def _rate_limit(cfg) -> None:
+    from limits import parse_many
+
+    try:
+        parse_many(str(cfg["DATA_RATE_LIMIT"]))
+    except ValueError:
+        raise ValueError(f"MINAPI_DATA_RATE_LIMIT is not a rate limit: {cfg['DATA_RATE_LIMIT']!r}") from None
+
+
+def _redis(cfg) -> None:
+    url = cfg["REDIS_URL"]
+    if url and not str(url).startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError("MINAPI_REDIS_URL must start with redis://, rediss:// or unix://")
+
+
+def _secret_key(app: Flask) -> None:
+    """Use the configured key, else the one kept in the instance folder, else make one."""
+    key = app.config.get("SECRET_KEY")
+    if key:
+        key = str(key)
+        if len(key) < 16:
+            raise ConfigError("invalid configuration:\n  - MINAPI_SECRET_KEY must be at least 16 characters")
+        app.config["SECRET_KEY"] = key
+        return
+    path = Path(app.instance_path) / "secret_key"
+    try:  # O_EXCL: two processes starting together agree on one key
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    app.config["SECRET_KEY"] = path.read_text().strip()

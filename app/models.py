@@ -1,0 +1,6 @@
+"""Imports every core model, so the metadata (and Alembic) sees the whole core schema.
+
+Plugins' models are imported when their plugin is imported.
+"""
+
+from app.accounts.models import Account  # noqa: F401

@@ -1,0 +1,52 @@
+"""The hooks a minapi plugin may implement.
+
+Every hook receives a registry or the app from core, so core validates what a
+plugin contributes at the moment it is contributed. The README's "Writing a
+plugin" section documents each hook listed here (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+from app.tools import PROJECT
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+
+
+@hookspec
+def register_tools(tools) -> None:
+    """Declare tool families and their actions.
+
+    Call ``tools.family(name, summary=...)`` once per family, then ``.action(...)`` per
+    action. Each action becomes a REST route under ``/api/v1/`` and, unless it is
+    destructive, an MCP tool. A registration that breaks a rule raises at once and
+    stops start-up.
+
+    :param tools: the :class:`app.tools.registry.ToolRegistry` of this app.
+    :return: nothing; contribute through ``tools``.
+    """
+
+
+@hookspec
+def register_blueprints(app) -> None:
+    """Add Flask blueprints that are not tool actions (pages, downloads, webhooks in).
+
+    Use it for HTML pages or raw endpoints; anything an AI assistant should be able to
+    do belongs in ``register_tools`` instead.
+
+    :param app: the Flask application being built.
+    :return: nothing; call ``app.register_blueprint``.
+    """
+
+
+@hookspec
+def register_commands(cli) -> None:
+    """Add ``click`` commands to the ``minapi`` command line.
+
+    Commands run inside an application context.
+
+    :param cli: the app's ``click`` group (``app.cli``).
+    :return: nothing; call ``cli.add_command`` or decorate with ``cli.command``.
+    """
+

@@ -1,0 +1,97 @@
+"""Finding, loading and calling plugins.
+
+Built-in plugins are known by module path. Third-party plugins advertise themselves
+in the `minapi.plugins` entry-point group, but installing one does not enable it:
+only names listed in `MINAPI_PLUGINS` are imported (`builtin` stands for every
+built-in plugin). Anything unknown or broken stops start-up with a clear message.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import entry_points
+
+import pluggy
+
+from app.tools import PROJECT, hookspecs
+from app.tools.registry import RegistrationError, ToolRegistry
+
+ENTRY_POINT_GROUP = "minapi.plugins"
+
+BUILTIN_PLUGINS = {
+    "help": "plugins.help",
+}
+
+
+class PluginError(RuntimeError):
+    """A plugin could not be found, imported or registered; the app must not start."""
+
+
+def enabled_names(configured: list[str] | None) -> list[str]:
+    """Expand the configured list; `None` means every built-in plugin."""
+    if configured is None:
+        return list(BUILTIN_PLUGINS)
+    names: list[str] = []
+    for name in configured:
+        for item in (BUILTIN_PLUGINS if name == "builtin" else [name]):
+            if item not in names:
+                names.append(item)
+    return names
+
+
+def _third_party() -> dict:
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def load_module(name: str, third_party: dict):
+    try:
+        if name in BUILTIN_PLUGINS:
+            return importlib.import_module(BUILTIN_PLUGINS[name])
+        if name in third_party:
+            return third_party[name].load()
+    except Exception as exc:  # any import failure must stop start-up, with its cause
+        raise PluginError(f"plugin {name!r} failed to load: {type(exc).__name__}: {exc}") from exc
+    known = sorted(set(BUILTIN_PLUGINS) | set(third_party))
+    raise PluginError(f"unknown plugin {name!r} in MINAPI_PLUGINS; installed plugins: {', '.join(known)}")
+
+
+def build_manager(configured: list[str] | None) -> pluggy.PluginManager:
+    pm = pluggy.PluginManager(PROJECT)
+    pm.add_hookspecs(hookspecs)
+    third_party = _third_party()
+    for name in enabled_names(configured):
+        module = load_module(name, third_party)
+        try:
+            pm.register(module, name=name)
+        except ValueError as exc:
+            raise PluginError(f"plugin {name!r} could not be registered: {exc}") from exc
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"plugin implements a hook minapi does not have: {exc}") from exc
+    return pm
+
+
+def build_registry(pm: pluggy.PluginManager) -> ToolRegistry:
+    """Call every plugin's `register_tools`, one at a time, so errors name the plugin."""
+    registry = ToolRegistry()
+    for impl in pm.hook.register_tools.get_hookimpls():  # in registration order
+        name = pm.get_name(impl.plugin)
+        registry.current_plugin = name
+        try:
+            impl.function(tools=registry)
+        except RegistrationError as exc:
+            raise PluginError(f"plugin {name!r}: {exc}") from exc
+        except Exception as exc:
+            raise PluginError(f"plugin {name!r} failed in register_tools: {type(exc).__name__}: {exc}") from exc
+    registry.current_plugin = ""
+    return registry
+
+
+def plugin_rows(pm: pluggy.PluginManager) -> list[dict]:
+    """Name, source and module of each enabled plugin (for `minapi plugins list`)."""
+    rows = []
+    for name, plugin in pm.list_name_plugin():
+        source = "builtin" if name in BUILTIN_PLUGINS else "entry point"
+        rows.append({"name": name, "source": source, "module": getattr(plugin, "__name__", repr(plugin))})
+    return rows

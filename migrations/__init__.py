@@ -1,0 +1,1 @@
+"""Alembic migrations (Flask-Migrate): one linear history for SQLite and PostgreSQL."""

@@ -1,0 +1,46 @@
+"""The `help` action and its schemas."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from app.errors import NotFound
+from plugins.help.guide import TOPICS
+
+
+class HelpArgs(Schema):
+    topic = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50),
+                          metadata={"description": "A topic name; leave out to get the list of topics."})
+
+
+class TopicSchema(Schema):
+    name = fields.String(required=True)
+    summary = fields.String(required=True)
+
+
+class HelpResult(Schema):
+    topic = fields.String(allow_none=True, metadata={"description": "The topic shown, or null for the index."})
+    title = fields.String(required=True)
+    text = fields.String(required=True, metadata={"description": "Markdown."})
+    topics = fields.List(fields.Nested(TopicSchema), required=True,
+                         metadata={"description": "Every topic, to ask for next."})
+
+
+def help(topic: str | None = None) -> dict:
+    """Explain how minapi works: endpoints, keys, the data API, webhooks, logs, plans, MCP and OAuth.
+
+    Use it when the user asks how something in minapi works or what a term means. Call it
+    without `topic` to get the list of topics, then again with one topic name. Returns the
+    topic's title and Markdown text, plus the list of all topics. Reads no account data.
+    """
+    index = [{"name": name, "summary": t["summary"]} for name, t in TOPICS.items()]
+    if not topic:
+        lines = [f"- `{t['name']}`: {t['summary']}" for t in index]
+        return {"topic": None, "title": "minapi guide: topics",
+                "text": "Ask for one of these topics:\n\n" + "\n".join(lines), "topics": index}
+    key = topic.strip().lower().replace(" ", "-").replace("_", "-")
+    if key not in TOPICS:
+        raise NotFound(f"There is no help topic {topic!r}.", code="unknown_topic",
+                       details={"topics": list(TOPICS)})
+    entry = TOPICS[key]
+    return {"topic": key, "title": entry["title"], "text": entry["text"].strip(), "topics": index}
