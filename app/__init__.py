@@ -46,6 +46,11 @@ def register_extensions(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_ENABLED", True)
     limiter.init_app(app)
 
+    from app.auth import mcp_keys
+    from app.auth.resolve import add_resolver
+
+    add_resolver(app, "api_key", mcp_keys.resolve)
+
 
 def register_plugins(app: Flask) -> None:
     from app.tools.plugins import build_manager, build_registry
@@ -57,11 +62,20 @@ def register_plugins(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.accounts.views import bp as accounts_bp
+    from app.auth.metadata import bp as wellknown_bp
+    from app.auth.views import bp as settings_bp
+    from app.tools.mcp_view import register_mcp
     from app.tools.rest import register_routes
 
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(wellknown_bp)
+    app.register_blueprint(settings_bp)
     register_routes(app, app.extensions["minapi.tools"])
+    register_mcp(app, app.extensions["minapi.tools"])
     app.extensions["minapi.plugins"].hook.register_blueprints(app=app)
+
+    app.extensions.setdefault("minapi.dashboard_links", []).append(
+        {"url": "/settings/ai", "label": "AI integration: MCP keys and connected clients"})
 
     @app.context_processor
     def dashboard_links():

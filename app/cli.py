@@ -33,6 +33,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(plugins)
     app.cli.add_command(tools)
+    app.cli.add_command(keys)
 
 
 @click.command()
@@ -133,3 +134,29 @@ def tools_list(mcp_only, as_json):
         return
     for r in rows:
         click.echo(f"{r['tool']:<36} {r['kind']:<12} {r['http']:<48} {'mcp' if r['mcp'] else '-'}")
+
+
+@click.group(cls=AppGroup)
+def keys():
+    """Manage MCP keys."""
+
+
+@keys.command("create-mcp")
+@click.argument("email")
+@click.option("--label", default="CLI", show_default=True, help="A name to recognise the key by.")
+@click.option("--read-only", is_flag=True, help="Scope mcp:read only.")
+def keys_create_mcp(email, label, read_only):
+    """Create an MCP key for an account and print it (shown this once)."""
+    from app.accounts import services
+    from app.auth import mcp_keys
+    from app.errors import AppError
+
+    def make():
+        account = services.find_by_email(email)
+        if account is None:
+            raise AppError(f"No account with email {email!r}.", code="account_not_found", status=404)
+        return mcp_keys.create(account.id, label, read_only=read_only, created_by="cli")
+
+    key, plaintext = _commit(make)
+    click.echo(plaintext)
+    click.echo(f"# {key.id} label={key.label!r} scopes={key.scopes!r}: shown once, keep it safe", err=True)

@@ -4,3 +4,4 @@ Plugins' models are imported when their plugin is imported.
 """
 
 from app.accounts.models import Account  # noqa: F401
+from app.auth.models import McpKey  # noqa: F401

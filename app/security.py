@@ -24,10 +24,9 @@ def hash_secret(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
 
 
-def display_prefix(plaintext: str, visible: int = 6) -> str:
-    """What may be shown after creation: the type prefix and a few characters."""
-    head, _, rest = plaintext.rpartition("_")
-    return f"{head}_{rest[:visible]}…"
+def display_prefix(plaintext: str, type_prefix: str, visible: int = 6) -> str:
+    """What may be shown after creation: the type prefix (`tm_mcp_`) and a few characters."""
+    return plaintext[: len(type_prefix) + visible] + "…"
 
 
 def hash_password(password: str) -> str:

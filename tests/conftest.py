@@ -148,6 +148,18 @@ def signed_in(client):
     return client
 
 
+def mcp_key(app, email="ada@example.com", *, read_only=False, label="test", password="correct horse battery"):
+    """Make sure the account exists, then mint an MCP key with the CLI; returns the key."""
+    runner = app.test_cli_runner()
+    runner.invoke(args=["users", "create", email, "--password", password])
+    args = ["keys", "create-mcp", email, "--label", label] + (["--read-only"] if read_only else [])
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    key = result.stdout.strip().splitlines()[0]
+    assert key.startswith("tm_mcp_")
+    return key
+
+
 # -- third-party plugins through a faked distribution ---------------------------------------
 
 @pytest.fixture

@@ -36,7 +36,7 @@ SECURITY_SCHEMES = {
 def _security(action: Action) -> list:
     if action.public:
         return []
-    if action.kind == "destructive":
+    if action.needs_person:
         return [{"session": []}]
     return [{"session": []}, {"mcpKey": [action.scope]}, {"oauth": [action.scope]}]
 

@@ -22,6 +22,11 @@ BUILTIN_PLUGINS = {
     "help": "plugins.help",
 }
 
+# Parts of core that contribute actions through the same registry; always on.
+CORE_PLUGINS = {
+    "core.mcp_keys": "app.auth.mcp_key_actions",
+}
+
 
 class PluginError(RuntimeError):
     """A plugin could not be found, imported or registered; the app must not start."""
@@ -58,6 +63,8 @@ def load_module(name: str, third_party: dict):
 def build_manager(configured: list[str] | None) -> pluggy.PluginManager:
     pm = pluggy.PluginManager(PROJECT)
     pm.add_hookspecs(hookspecs)
+    for name, path in CORE_PLUGINS.items():
+        pm.register(importlib.import_module(path), name=name)
     third_party = _third_party()
     for name in enabled_names(configured):
         module = load_module(name, third_party)
@@ -92,6 +99,6 @@ def plugin_rows(pm: pluggy.PluginManager) -> list[dict]:
     """Name, source and module of each enabled plugin (for `minapi plugins list`)."""
     rows = []
     for name, plugin in pm.list_name_plugin():
-        source = "builtin" if name in BUILTIN_PLUGINS else "entry point"
+        source = "core" if name in CORE_PLUGINS else "builtin" if name in BUILTIN_PLUGINS else "entry point"
         rows.append({"name": name, "source": source, "module": getattr(plugin, "__name__", repr(plugin))})
     return rows

@@ -46,6 +46,7 @@ class Action:
     public: bool = False
     mcp: bool = True
     modifies_existing: bool = False
+    person_only: bool = False
     plugin: str = ""
 
     @property
@@ -56,7 +57,12 @@ class Action:
     @property
     def exposed_on_mcp(self) -> bool:
         """The single rule that keeps destructive actions away from AI credentials."""
-        return self.kind != "destructive" and self.mcp
+        return self.kind != "destructive" and self.mcp and not self.person_only
+
+    @property
+    def needs_person(self) -> bool:
+        """Only a signed-in person (dashboard session) may run it, on every surface."""
+        return self.kind == "destructive" or self.person_only
 
     @property
     def scope(self) -> str:
@@ -92,7 +98,7 @@ class Family:
                args: type[Schema] | Schema | None = None, returns: type[Schema] | Schema | None = None,
                name: str | None = None, title: str | None = None, status: int = 200,
                public: bool = False, mcp: bool = True, modifies_existing: bool = False,
-               delete_reason: str | None = None) -> Action:
+               person_only: bool = False, delete_reason: str | None = None) -> Action:
         """Declare one action; raises `RegistrationError` on any rule it breaks.
 
         :param func: a plain function of the validated arguments (as keyword arguments);
@@ -104,11 +110,14 @@ class Family:
         :param mcp: set False to keep a non-destructive action off MCP.
         :param modifies_existing: a write that replaces or removes existing user data
             (MCP ``destructiveHint: true``).
+        :param person_only: like destructive, only a signed-in person may run it (never an AI
+            credential), though it destroys nothing; e.g. minting credentials.
         :param delete_reason: required to route a non-destructive action with DELETE.
         """
         action = self.registry._build(self, func, kind=kind, http=http, args=args, returns=returns,
                                       name=name, title=title, status=status, public=public, mcp=mcp,
-                                      modifies_existing=modifies_existing, delete_reason=delete_reason)
+                                      modifies_existing=modifies_existing, person_only=person_only,
+                                      delete_reason=delete_reason)
         self.actions.append(action)
         self.registry._add(action)
         return action
@@ -153,7 +162,7 @@ class ToolRegistry:
     # -- validation ----------------------------------------------------------------------
 
     def _build(self, fam: Family, func, *, kind, http, args, returns, name, title, status, public,
-               mcp, modifies_existing, delete_reason) -> Action:
+               mcp, modifies_existing, person_only, delete_reason) -> Action:
         where = f"{fam.name}.{name or getattr(func, '__name__', func)!s}"
         if not callable(func):
             raise RegistrationError(f"{where}: the action must be a function")
@@ -175,7 +184,7 @@ class ToolRegistry:
         if method == "DELETE" and kind != "destructive" and not delete_reason:
             raise RegistrationError(f"{where}: a DELETE route must be destructive, "
                                     "or give delete_reason to say why not")
-        if public and kind != "read":
+        if public and (kind != "read" or person_only):
             raise RegistrationError(f"{where}: only read actions can be public")
         if modifies_existing and kind != "write":
             raise RegistrationError(f"{where}: modifies_existing is for write actions")
@@ -188,7 +197,7 @@ class ToolRegistry:
         return Action(family=fam.name, name=name, func=func, kind=kind, method=method, path=path,
                       args=args_schema, returns=returns_schema, title=title, description=description,
                       status=status, public=public, mcp=mcp, modifies_existing=modifies_existing,
-                      plugin=fam.plugin)
+                      person_only=person_only, plugin=fam.plugin)
 
     def _add(self, action: Action) -> None:
         tool = action.tool_name

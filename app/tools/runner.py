@@ -18,8 +18,8 @@ from app.tools.schemas import validation_details
 
 class SessionRequired(Forbidden):
     code = "session_required"
-    message = ("This action deletes or replaces data, so only a signed-in person can run it, "
-               "from the dashboard. AI credentials (MCP keys, OAuth tokens) never can.")
+    message = ("Only a signed-in person can do this, from the dashboard: it deletes or replaces data, "
+               "or mints credentials. AI credentials (MCP keys, OAuth tokens) never can.")
 
 
 def authorize(action: Action, actor: Actor | None) -> None:
@@ -28,7 +28,7 @@ def authorize(action: Action, actor: Actor | None) -> None:
         if action.public:
             return
         raise Unauthorized()
-    if action.kind == "destructive":
+    if action.needs_person:
         if not actor.is_person:
             raise SessionRequired()
         return
