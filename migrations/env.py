@@ -10,6 +10,7 @@ from alembic import context
 from flask import current_app
 
 from app.db import UTCDateTime
+from app.search import include_object
 
 config = context.config
 logging.getLogger("alembic").setLevel(logging.INFO)
@@ -31,7 +32,8 @@ def skip_empty(ctx, revision, directives):
 def run_online():
     options = dict(current_app.extensions["migrate"].configure_args)
     options.setdefault("process_revision_directives", skip_empty)
-    options.update(render_as_batch=True, compare_type=True, render_item=render_item)
+    options.update(render_as_batch=True, compare_type=True, render_item=render_item,
+                   include_object=include_object)
     with db.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=db.metadata, **options)
         with context.begin_transaction():

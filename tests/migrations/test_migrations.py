@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from app import create_app
 from app.extensions import db
+from app.search import include_object
 from tests.conftest import ON_POSTGRES, PG_URL, base_config
 
 
@@ -34,7 +35,8 @@ def test_upgrade_creates_exactly_the_models(tmp_path, empty_database_url):
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+            ctx = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include_object})
+            diff = compare_metadata(ctx, db.metadata)
         assert diff == []
         tables = set(inspect(db.engine).get_table_names())
         assert {t.name for t in db.metadata.sorted_tables} <= tables
