@@ -53,11 +53,12 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_plugins(app: Flask) -> None:
-    from app.tools.plugins import build_manager, build_registry
+    from app.tools.plugins import build_job_registry, build_manager, build_registry
 
     pm = build_manager(app.config["PLUGINS"])
     app.extensions["minapi.plugins"] = pm
     app.extensions["minapi.tools"] = build_registry(pm)
+    app.extensions["minapi.jobs"] = build_job_registry(pm)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -30,6 +30,7 @@ def main() -> None:
 
 def register(app: Flask) -> None:
     app.cli.add_command(serve)
+    app.cli.add_command(worker)
     app.cli.add_command(users)
     app.cli.add_command(plugins)
     app.cli.add_command(tools)
@@ -49,6 +50,29 @@ def serve(host, port, workers, no_worker):
     upgrade_database()
     run_gunicorn(current_app._get_current_object(), host=host, port=port, workers=workers,
                  with_worker=not no_worker)
+
+
+@click.command()
+@click.option("--burst", is_flag=True, help="Run the jobs that are due now, then exit.")
+@with_appcontext
+def worker(burst):
+    """Run background jobs (webhooks, email, notifications, periodic tasks) until stopped.
+
+    SIGTERM or Ctrl-C lets the current job finish, then stops. Run several on PostgreSQL to
+    share the work; a job whose worker dies is taken again after MINAPI_JOB_VISIBILITY_TIMEOUT.
+    """
+    import logging
+
+    from app.jobs.worker import Worker
+
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    runner = Worker(current_app._get_current_object())
+    if not burst:
+        runner.install_signal_handlers()
+    ran = runner.run(burst=burst)
+    if burst:
+        click.echo(f"ran {ran} jobs")
 
 
 @click.group(cls=AppGroup)
@@ -160,3 +184,7 @@ def keys_create_mcp(email, label, read_only):
     key, plaintext = _commit(make)
     click.echo(plaintext)
     click.echo(f"# {key.id} label={key.label!r} scopes={key.scopes!r}: shown once, keep it safe", err=True)
+
+
+if __name__ == "__main__":  # `python -m app.cli worker`: how `minapi serve` starts its worker
+    main()

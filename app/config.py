@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from flask import Flask
@@ -40,6 +41,17 @@ DEFAULTS = {
     "REDIS_URL": None,
     "DATA_RATE_LIMIT": "100/second",
     "ARCHIVE_URL": None,
+    # Background work (SPEC §6); durations in seconds.
+    "WORKER_POLL_INTERVAL": 1.0,  # how often an idle worker looks for due jobs
+    "JOB_VISIBILITY_TIMEOUT": 300,  # a running job locked longer than this is taken again
+    "JOB_BACKOFF_BASE": 30,  # first retry delay; each next one is 4 times longer
+    "JOB_BACKOFF_MAX": 43_200,  # longest retry delay (12 h)
+    "WEBHOOK_ALLOW_PRIVATE": False,  # allow webhooks to private, loopback, link-local addresses
+    "WEBHOOK_TIMEOUT": 10,
+    "SMTP_URL": None,  # None: mail goes to <instance>/outbox/
+    "MAIL_FROM": None,  # None: minapi <noreply@BASE_URL host>
+    "TELEGRAM_API_URL": "https://api.telegram.org",
+    "NOTIFY_THROTTLE": 900,  # at most one notification per endpoint, environment and kind
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -88,6 +100,7 @@ def validate(app: Flask) -> None:
     check(lambda: _plans(cfg))
     check(lambda: _rate_limit(cfg))
     check(lambda: _redis(cfg))
+    check(lambda: _background(cfg))
     if problems:
         raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
     _secret_key(app)
@@ -165,6 +178,54 @@ def _redis(cfg) -> None:
     url = cfg["REDIS_URL"]
     if url and not str(url).startswith(("redis://", "rediss://", "unix://")):
         raise ValueError("MINAPI_REDIS_URL must start with redis://, rediss:// or unix://")
+
+
+SECONDS = {  # setting: (smallest, largest)
+    "WORKER_POLL_INTERVAL": (0.01, 60),
+    "JOB_VISIBILITY_TIMEOUT": (0.1, 86_400),
+    "JOB_BACKOFF_BASE": (0.001, 86_400),
+    "JOB_BACKOFF_MAX": (0.001, 7 * 86_400),
+    "WEBHOOK_TIMEOUT": (0.1, 60),
+    "NOTIFY_THROTTLE": (0, 7 * 86_400),
+}
+
+
+def _seconds(name: str, value) -> float:
+    low, high = SECONDS[name]
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = None
+    if isinstance(value, bool) or number is None or not low <= number <= high:
+        raise ValueError(f"MINAPI_{name} must be a number of seconds from {low} to {high}, not {value!r}")
+    return number
+
+
+def _background(cfg) -> None:
+    for name in SECONDS:
+        cfg[name] = _seconds(name, cfg[name])
+    cfg["WEBHOOK_ALLOW_PRIVATE"] = as_bool("WEBHOOK_ALLOW_PRIVATE", cfg["WEBHOOK_ALLOW_PRIVATE"])
+    if cfg["SMTP_URL"]:
+        _smtp_url(str(cfg["SMTP_URL"]))
+    if not cfg["MAIL_FROM"]:
+        cfg["MAIL_FROM"] = f"minapi <noreply@{urlsplit(str(cfg['BASE_URL'])).hostname or 'localhost'}>"
+    elif "@" not in parseaddr(str(cfg["MAIL_FROM"]))[1]:
+        raise ValueError(f"MINAPI_MAIL_FROM must be an email address, not {cfg['MAIL_FROM']!r}")
+    telegram = urlsplit(str(cfg["TELEGRAM_API_URL"] or ""))
+    if telegram.scheme not in ("http", "https") or not telegram.netloc:
+        raise ValueError("MINAPI_TELEGRAM_API_URL must be an absolute http(s) URL")
+    cfg["TELEGRAM_API_URL"] = str(cfg["TELEGRAM_API_URL"]).rstrip("/")
+
+
+def _smtp_url(url: str) -> None:
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname or port == -1:
+        raise ValueError("MINAPI_SMTP_URL must look like smtp://user:password@host:port "
+                         "(or smtps:// for implicit TLS)")
 
 
 def _secret_key(app: Flask) -> None:

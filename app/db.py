@@ -74,3 +74,17 @@ def _sqlite_pragmas(dbapi_conn, _record):
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+def insert_or_ignore(session, model, values: dict, keys: list[str]) -> bool:
+    """`INSERT … ON CONFLICT (keys) DO NOTHING` on both engines; True when the row was added.
+
+    Unlike catching an IntegrityError, losing a race this way does not abort the caller's
+    PostgreSQL transaction, so it is safe inside a larger one (a gateway write, a job).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=keys)
+    return session.execute(statement).rowcount == 1

@@ -1,8 +1,24 @@
-"""Running the app for real: migrations, then gunicorn with the app preloaded."""
+"""Running the app for real: migrations, then gunicorn with the app preloaded, and one job worker.
+
+The worker is a separate `minapi worker` process started by gunicorn's master once it is
+ready, restarted if it exits on its own, and stopped (SIGTERM: the current job finishes)
+when the master stops. On Linux it is also told to stop if the master dies outright.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+
 from flask import Flask
+
+log = logging.getLogger(__name__)
+RESTART_DELAY = 1.0
+STOP_TIMEOUT = 30
 
 
 def upgrade_database() -> None:
@@ -12,10 +28,61 @@ def upgrade_database() -> None:
     upgrade()
 
 
+class WorkerProcess:
+    """`minapi worker` beside the web server, for the one-machine setup."""
+
+    def __init__(self, app: Flask):
+        self.env = dict(os.environ, MINAPI_INSTANCE_PATH=app.instance_path)
+        self.proc: subprocess.Popen | None = None
+        self.stopping = threading.Event()
+        self.watcher: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], env=self.env,
+                                     preexec_fn=_death_signal())
+        log.info("job worker started (pid %s)", self.proc.pid)
+        if self.watcher is None:
+            self.watcher = threading.Thread(target=self._watch, name="minapi-worker-watch", daemon=True)
+            self.watcher.start()
+
+    def _watch(self) -> None:
+        while not self.stopping.wait(RESTART_DELAY):
+            if self.proc is not None and self.proc.poll() is not None and not self.stopping.is_set():
+                log.warning("job worker exited with %s; starting a new one", self.proc.returncode)
+                self.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:  # its job will be taken again after the visibility timeout
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _death_signal():
+    """Linux: a preexec_fn asking for SIGTERM when the server's master dies without stopping us.
+
+    Resolved here, in the parent: the child between fork and exec must not import anything.
+    """
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return lambda: prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+
 def run_gunicorn(app: Flask, *, host: str, port: int, workers: int, with_worker: bool = True) -> None:
     from gunicorn.app.base import BaseApplication
 
     from app.extensions import db
+
+    job_worker = WorkerProcess(app) if with_worker else None
 
     class Server(BaseApplication):
         def load_config(self):
@@ -30,6 +97,9 @@ def run_gunicorn(app: Flask, *, host: str, port: int, workers: int, with_worker:
                 "accesslog": "-",
                 "post_fork": _post_fork,
             }
+            if job_worker is not None:
+                settings.update(when_ready=lambda server: job_worker.start(),
+                                on_exit=lambda server: job_worker.stop())
             for key, value in settings.items():
                 self.cfg.set(key, value)
 

@@ -1,4 +1,4 @@
-"""The `jobs` table: one row per unit of background work."""
+"""The `jobs` table (one row per unit of background work) and the periodic tasks' schedule."""
 
 from __future__ import annotations
 
@@ -31,3 +31,13 @@ class Job(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     __table_args__ = (Index("ix_jobs_status_run_at", "status", "run_at"),)
+
+
+class JobSchedule(db.Model):
+    """When each periodic task is next due; workers race to advance it, one wins and enqueues."""
+
+    __tablename__ = "job_schedules"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    next_run_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

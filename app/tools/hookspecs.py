@@ -50,3 +50,21 @@ def register_commands(cli) -> None:
     :return: nothing; call ``cli.add_command`` or decorate with ``cli.command``.
     """
 
+
+
+@hookspec
+def register_jobs(jobs) -> None:
+    """Declare background job handlers and periodic tasks.
+
+    Call ``jobs.handler(kind, fn, max_attempts=8, on_failure=None)`` for each kind of job
+    the plugin enqueues (with ``app.jobs.enqueue(kind, payload)``), and
+    ``jobs.periodic(name, fn, every=timedelta(...))`` for work that recurs; the worker
+    schedules periodic tasks itself, once across all workers. ``fn(job)`` receives an
+    :class:`app.jobs.JobRun` (``payload``, ``attempt``, ``final``) inside an application
+    context and its own transaction; raising retries it with backoff, raising
+    ``app.jobs.Permanent`` gives up at once. A registration that breaks a rule raises at
+    once and stops start-up.
+
+    :param jobs: the :class:`app.jobs.registry.JobRegistry` of this app.
+    :return: nothing; contribute through ``jobs``.
+    """

@@ -13,6 +13,7 @@ from importlib.metadata import entry_points
 
 import pluggy
 
+from app.jobs.registry import JobRegistrationError, JobRegistry
 from app.tools import PROJECT, hookspecs
 from app.tools.registry import RegistrationError, ToolRegistry
 
@@ -25,6 +26,10 @@ BUILTIN_PLUGINS = {
 # Parts of core that contribute actions through the same registry; always on.
 CORE_PLUGINS = {
     "core.mcp_keys": "app.auth.mcp_key_actions",
+    "core.jobs": "app.jobs.core",
+    "core.mail": "app.mail",
+    "core.webhooks": "app.webhooks.delivery",
+    "core.notify": "app.notify.jobs",
 }
 
 
@@ -91,6 +96,22 @@ def build_registry(pm: pluggy.PluginManager) -> ToolRegistry:
             raise PluginError(f"plugin {name!r}: {exc}") from exc
         except Exception as exc:
             raise PluginError(f"plugin {name!r} failed in register_tools: {type(exc).__name__}: {exc}") from exc
+    registry.current_plugin = ""
+    return registry
+
+
+def build_job_registry(pm: pluggy.PluginManager) -> JobRegistry:
+    """Call every plugin's `register_jobs`, one at a time, so errors name the plugin."""
+    registry = JobRegistry()
+    for impl in pm.hook.register_jobs.get_hookimpls():
+        name = pm.get_name(impl.plugin)
+        registry.current_plugin = name
+        try:
+            impl.function(jobs=registry)
+        except JobRegistrationError as exc:
+            raise PluginError(f"plugin {name!r}: {exc}") from exc
+        except Exception as exc:
+            raise PluginError(f"plugin {name!r} failed in register_jobs: {type(exc).__name__}: {exc}") from exc
     registry.current_plugin = ""
     return registry
 
