@@ -25,6 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
                 instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     config_module.load(app, config)
+    app.json.sort_keys = False  # answers keep the order their schemas give
     register_extensions(app)
     register_plugins(app)
     register_blueprints(app)
@@ -65,12 +66,14 @@ def register_blueprints(app: Flask) -> None:
     from app.accounts.views import bp as accounts_bp
     from app.auth.metadata import bp as wellknown_bp
     from app.auth.views import bp as settings_bp
+    from app.gateway.views import bp as gateway_bp
     from app.tools.mcp_view import register_mcp
     from app.tools.rest import register_routes
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(wellknown_bp)
     app.register_blueprint(settings_bp)
+    app.register_blueprint(gateway_bp)
     register_routes(app, app.extensions["minapi.tools"])
     register_mcp(app, app.extensions["minapi.tools"])
     app.extensions["minapi.plugins"].hook.register_blueprints(app=app)

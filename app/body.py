@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from flask import request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.errors import AppError
 
@@ -21,7 +22,10 @@ def json_object(*, max_bytes: int | None = None, allow_empty: bool = True) -> di
         raise AppError("Send the body as application/json.", code="unsupported_media_type", status=415)
     if max_bytes is not None and length is not None and length > max_bytes:
         raise AppError(f"The body is larger than {max_bytes // 1024} KB.", code="payload_too_large", status=413)
-    raw = request.get_data(cache=True)
+    try:
+        raw = request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        raise AppError("The body is too large.", code="payload_too_large", status=413) from None
     if max_bytes is not None and len(raw) > max_bytes:
         raise AppError(f"The body is larger than {max_bytes // 1024} KB.", code="payload_too_large", status=413)
     if not raw.strip():

@@ -59,7 +59,6 @@ DEFAULTS = {
     "WTF_CSRF_CHECK_DEFAULT": False,  # forms and session-authenticated API calls check explicitly
     "WTF_CSRF_TIME_LIMIT": None,  # token lives as long as the session
     "SQLALCHEMY_TRACK_MODIFICATIONS": False,
-    "JSON_SORT_KEYS": False,
 }
 
 TRUE = {"1", "true", "yes", "on"}

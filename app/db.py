@@ -76,6 +76,26 @@ def _sqlite_pragmas(dbapi_conn, _record):
     cur.close()
 
 
+def upsert_add(model, keys: dict, add: dict, extra: dict | None = None) -> None:
+    """INSERT a counter row, or add to its counters if the row exists (one statement on both engines).
+
+    `keys` are the columns of the unique constraint, `add` the counters, `extra` other columns
+    set only when the row is first made.
+    """
+    from app.extensions import db
+
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    table = model.__table__
+    stmt = insert(table).values(**keys, **add, **(extra or {}))
+    stmt = stmt.on_conflict_do_update(index_elements=list(keys),
+                                      set_={name: table.c[name] + stmt.excluded[name] for name in add})
+    db.session.execute(stmt)
+
+
 def insert_or_ignore(session, model, values: dict, keys: list[str]) -> bool:
     """`INSERT … ON CONFLICT (keys) DO NOTHING` on both engines; True when the row was added.
 

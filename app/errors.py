@@ -22,13 +22,19 @@ class AppError(Exception):
     status = 400
     code = "bad_request"
     message = "The request could not be processed."
+    # True when the work done so far must still be committed (e.g. the call log of a failed
+    # data-plane call made through a tool); adapters then commit instead of rolling back.
+    keep_changes = False
 
-    def __init__(self, message=None, *, code=None, status=None, details=None, headers=None):
+    def __init__(self, message=None, *, code=None, status=None, details=None, headers=None,
+                 keep_changes=None):
         self.message = message or self.message
         self.code = code or self.code
         self.status = status or self.status
         self.details = details or {}
         self.headers = headers or {}
+        if keep_changes is not None:
+            self.keep_changes = keep_changes
         super().__init__(self.message)
 
     def to_dict(self) -> dict:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import text
+from sqlalchemy import Integer, column, text
 from sqlalchemy.sql import ColumnElement
 
 from app.errors import ValidationFailed
@@ -36,7 +36,7 @@ def matches(model, query: str) -> ColumnElement:
         return text(f"{table}.search_vector @@ plainto_tsquery('simple', :fts_q)").bindparams(fts_q=" ".join(words))
     fts_query = " ".join('"' + w.replace('"', '""') + '"' for w in words)
     return model.seq.in_(text(f"SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH :fts_q")
-                         .bindparams(fts_q=fts_query).columns())
+                         .bindparams(fts_q=fts_query).columns(column("rowid", Integer)))
 
 
 def searchable_text(value, limit: int = 20_000) -> str:

@@ -21,6 +21,9 @@ ENTRY_POINT_GROUP = "minapi.plugins"
 
 BUILTIN_PLUGINS = {
     "help": "plugins.help",
+    "endpoints": "plugins.endpoints",
+    "collaborators": "plugins.collaborators",
+    "api_call": "plugins.api_call",
 }
 
 # Parts of core that contribute actions through the same registry; always on.

@@ -53,6 +53,12 @@ def run(action: Action, actor: Actor | None, raw: dict) -> dict:
     try:
         result = action.func(**args)
         db.session.commit()
+    except AppError as err:
+        if err.keep_changes:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        raise
     except BaseException:
         db.session.rollback()
         raise

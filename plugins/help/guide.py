@@ -91,7 +91,8 @@ Every key is stored as a hash and shown exactly once, when it is made.
 
 Send `Authorization: Bearer tm_test_…` (or `tm_live_…`) and `Content-Type: application/json`;
 the body must be a JSON object of at most 100 KB. Lists return
-`{data, next_cursor, has_more}`. Errors: 400 `invalid_json`, `not_an_object`,
+`{data, next_cursor, has_more}`. Every logged call answers with an `X-Minapi-Log-Id` header naming
+its call log. Errors: 400 `invalid_json`, `not_an_object`,
 `validation_failed`; 401 `invalid_key`; 403 `permission_denied`, `key_inactive`,
 `endpoint_inactive`, `not_deployed`; 404 `endpoint_not_found`, `record_not_found`;
 413 `payload_too_large`; 415 `unsupported_media_type`; 429 `quota_exceeded`, `rate_limited`.
@@ -179,8 +180,9 @@ Default plans (an instance can configure its own):
 | pro | 300,000 | $30 | |
 | enterprise | 1,000,000 | $100 | calls past the limit allowed, billed at $0.0005 each |
 
-Past the limit a call is refused with 429 `quota_exceeded` (enterprise goes on and counts
-overage). `subscription_get` shows the plan, cycle dates, usage and what remains. Changing
+Every logged data-plane call counts, in both environments, failures included; calls refused
+with 429 do not. Past the limit a call is refused with 429 `quota_exceeded` (enterprise goes on
+and counts overage). `subscription_get` shows the plan, cycle dates, usage and what remains. Changing
 or cancelling a plan is done in the dashboard.
 """,
     },

@@ -1,0 +1,141 @@
+"""Collaboration keys: list, create, change rights, (de)activate, regenerate, delete."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+from sqlalchemy import or_, select
+
+from app.auth.actor import current_actor
+from app.errors import Conflict, NotFound
+from app.extensions import db
+from app.gateway import endpoints as ep_service
+from app.gateway import keys as key_service
+from app.gateway.models import EndpointKey
+from plugins.endpoints import schemas as s
+
+OWNER_RIGHTS = dict.fromkeys(key_service.RIGHTS, True)
+
+
+class EndpointArgs(Schema):
+    endpoint = s.endpoint_ref()
+
+
+class KeyArgs(EndpointArgs):
+    key = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                        metadata={"description": "The collaboration key's id (key_…) or name."})
+
+
+class CreateArgs(EndpointArgs):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    description = fields.String(load_default="", validate=validate.Length(max=500))
+    permissions = fields.Nested(s.Permissions, required=True)
+
+
+class PermissionArgs(KeyArgs):
+    permissions = fields.Nested(s.Permissions, required=True)
+
+
+class KeyView(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    description = fields.String()
+    permissions = fields.Nested(s.Permissions)
+    active = fields.Boolean()
+    sandbox_prefix = fields.String()
+    production_prefix = fields.String()
+    created_at = fields.DateTime()
+
+
+class Plaintext(Schema):
+    sandbox = fields.String(required=True)
+    production = fields.String(required=True)
+
+
+class NewKey(KeyView):
+    keys = fields.Nested(Plaintext, required=True, metadata={"description": "The key pair, shown this once."})
+
+
+class KeyList(Schema):
+    keys = fields.List(fields.Nested(KeyView), required=True)
+
+
+class Deleted(Schema):
+    deleted = fields.String(required=True)
+
+
+def view(key: EndpointKey) -> dict:
+    return {"id": key.id, "name": key.name, "description": key.description, "permissions": key.permissions,
+            "active": key.active, "sandbox_prefix": key.test_prefix, "production_prefix": key.live_prefix,
+            "created_at": key.created_at}
+
+
+def _endpoint(ref):
+    return ep_service.find_owned(current_actor().account_id, ref)
+
+
+def _key(endpoint, ref: str) -> EndpointKey:
+    key = db.session.scalar(select(EndpointKey).where(
+        EndpointKey.endpoint_id == endpoint.id, EndpointKey.is_owner.is_(False),
+        or_(EndpointKey.id == ref, EndpointKey.name == ref)))
+    if key is None:
+        raise NotFound("No collaboration key with this id or name on this endpoint.", code="key_not_found")
+    return key
+
+
+def list_keys(endpoint: str) -> dict:
+    """List an endpoint's collaboration keys: name, rights (create/read/update/delete), active, prefixes."""
+    ep = _endpoint(endpoint)
+    rows = db.session.scalars(select(EndpointKey).where(EndpointKey.endpoint_id == ep.id,
+                                                        EndpointKey.is_owner.is_(False)).order_by(EndpointKey.name))
+    return {"keys": [view(k) for k in rows]}
+
+
+def create_key(endpoint: str, name: str, description: str, permissions: dict) -> dict:
+    """Create a collaboration key pair for an endpoint with the given CRUD rights
+    (create = POST, read = GET, update = PUT, delete = DELETE). Returns the sandbox and production
+    keys in plaintext, shown this once; invite people to the key with collaborators_invite."""
+    ep = _endpoint(endpoint)
+    key_service.ensure_within(permissions, OWNER_RIGHTS)
+    if name == "owner" or db.session.scalar(select(EndpointKey.id).where(EndpointKey.endpoint_id == ep.id,
+                                                                       EndpointKey.name == name)):
+        raise Conflict(f"This endpoint already has a key named {name!r}.", code="name_taken")
+    key, plaintext = key_service.create_pair(ep.id, name=name, description=description, permissions=permissions,
+                                             created_by=current_actor().account_id)
+    db.session.flush()
+    return {**view(key), "keys": plaintext}
+
+
+def update_permissions(endpoint: str, key: str, permissions: dict) -> dict:
+    """Change a collaboration key's CRUD rights; takes effect on the next call."""
+    row = _key(_endpoint(endpoint), key)
+    key_service.ensure_within(permissions, OWNER_RIGHTS)
+    key_service.set_permissions(row, permissions)
+    return view(row)
+
+
+def activate_key(endpoint: str, key: str) -> dict:
+    """Reactivate a deactivated collaboration key."""
+    row = _key(_endpoint(endpoint), key)
+    row.active = True
+    return view(row)
+
+
+def deactivate_key(endpoint: str, key: str) -> dict:
+    """Deactivate a collaboration key: its calls are refused (403 key_inactive) until reactivated."""
+    row = _key(_endpoint(endpoint), key)
+    row.active = False
+    return view(row)
+
+
+def regenerate_key(endpoint: str, key: str) -> dict:
+    """Give a collaboration key new values; the old ones stop working at once."""
+    row = _key(_endpoint(endpoint), key)
+    plaintext = key_service.new_secrets(row)
+    return {**view(row), "keys": plaintext}
+
+
+def delete_key(endpoint: str, key: str) -> dict:
+    """Delete a collaboration key for good."""
+    row = _key(_endpoint(endpoint), key)
+    db.session.delete(row)
+    return {"deleted": row.id}

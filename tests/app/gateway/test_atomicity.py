@@ -1,0 +1,84 @@
+"""A data-plane write and everything it causes commit together, or not at all."""
+
+import pytest
+from sqlalchemy import text
+
+from app.extensions import db
+from tests.conftest import ON_POSTGRES
+from tests.gateway_helpers import make_owner
+
+FAIL_LOG_INSERTS = {
+    "sqlite": ["CREATE TRIGGER fail_call_logs BEFORE INSERT ON call_logs "
+               "BEGIN SELECT RAISE(ABORT, 'injected failure'); END"],
+    "postgresql": ["CREATE OR REPLACE FUNCTION fail_call_logs() RETURNS trigger AS $$ "
+                   "BEGIN RAISE EXCEPTION 'injected failure'; END $$ LANGUAGE plpgsql",
+                   "CREATE TRIGGER fail_call_logs BEFORE INSERT ON call_logs "
+                   "FOR EACH ROW EXECUTE FUNCTION fail_call_logs()"],
+}
+DROP = {"sqlite": ["DROP TRIGGER fail_call_logs"],
+        "postgresql": ["DROP TRIGGER fail_call_logs ON call_logs", "DROP FUNCTION fail_call_logs()"]}
+
+
+def counts(app):
+    with app.app_context():
+        return {t: db.session.execute(text(f"SELECT count(*) FROM {t}")).scalar()
+                for t in ("records", "call_logs", "usage_daily", "usage_cycles", "jobs")}
+
+
+def run_sql(app, statements):
+    with app.app_context():
+        with db.engine.begin() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+
+
+def test_failure_after_the_record_insert_leaves_nothing_behind(app, client):
+    ep = make_owner(client).create_endpoint()
+    ep.owner.api("PATCH", f"/api/v1/endpoints/{ep.slug}", json={"webhook": {"url": "https://hooks.example/x"}})
+    assert ep.call("POST", json={"item": "kept"}).status_code == 201
+    before = counts(app)
+    dialect = "postgresql" if ON_POSTGRES else "sqlite"
+    run_sql(app, FAIL_LOG_INSERTS[dialect])
+    try:
+        resp = ep.call("POST", json={"item": "lost"})
+        assert resp.status_code == 500
+        assert resp.json["error"]["code"] == "internal_error"
+        assert "injected" not in resp.get_data(as_text=True)
+    finally:
+        run_sql(app, DROP[dialect])
+    assert counts(app) == before
+    items = [r["data"]["item"] for r in ep.call("GET").json["data"]]
+    assert items == ["kept"]
+
+
+def test_webhook_job_commits_with_the_write(app, client):
+    ep = make_owner(client).create_endpoint()
+    resp = ep.call("POST", json={"item": "x"}, headers={"X-Webhook-Callback": "https://hooks.example/in",
+                                                         "X-Webhook-Auth": "s3cret", "X-Webhook-Auth-Header": "X-Token"})
+    assert resp.status_code == 201
+    with app.app_context():
+        job = db.session.execute(text("SELECT kind, payload FROM jobs")).one()
+    import json
+
+    payload = job.payload if isinstance(job.payload, dict) else json.loads(job.payload)
+    assert job.kind == "webhook.deliver"
+    assert payload["log_id"] == resp.headers["X-Minapi-Log-Id"]
+    assert payload["url"] == "https://hooks.example/in"
+    assert (payload["auth_header"], payload["auth_value"]) == ("X-Token", "s3cret")
+    assert payload["event"]["type"] == "record.created"
+    assert payload["event"]["record_id"] == resp.json["id"]
+    assert payload["event"]["data"] == {"item": "x"}
+    # A failed write fires no webhook.
+    ep.call("POST", json={"qty": 1}, headers={"X-Webhook-Callback": "https://hooks.example/in"})
+    assert counts(app)["jobs"] == 1
+
+
+@pytest.mark.parametrize("headers,field", [
+    ({"X-Webhook-Callback": "not a url"}, "X-Webhook-Callback"),
+    ({"X-Webhook-Callback": "https://ok.example/", "X-Webhook-Auth-Header": "bad header"}, "X-Webhook-Auth-Header"),
+])
+def test_bad_webhook_headers_refuse_the_write(app, client, headers, field):
+    ep = make_owner(client).create_endpoint()
+    resp = ep.call("POST", json={"item": "x"}, headers=headers)
+    assert resp.status_code == 400 and field in resp.json["error"]["details"]
+    assert counts(app)["records"] == 0 and counts(app)["jobs"] == 0

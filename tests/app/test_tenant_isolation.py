@@ -1,0 +1,117 @@
+"""Tenant isolation: a second account can neither read nor change the first account's things.
+
+Iterates every registered action that names an endpoint, so new families are covered as they
+arrive. Each is tried over REST (signed in) and, when it is an MCP tool, over MCP (MCP key),
+naming the victim's endpoint by id, slug and name.
+"""
+
+import re
+
+import pytest
+from marshmallow import fields as mf
+
+from tests.conftest import mcp_key
+from tests.gateway_helpers import make_owner
+from tests.live import LiveServer, mcp_call
+
+
+@pytest.fixture
+def world(app):
+    victim = make_owner(app.test_client(), "victim@example.com")
+    ep = victim.create_endpoint(name="Secret")
+    record = ep.call("POST", json={"item": "private"}).json["id"]
+    victim.create_key(ep, "k", read=True)
+    attacker = make_owner(app.test_client(), "attacker@example.com")
+    attacker.create_endpoint(name="Mine")
+    return victim, ep, record, attacker
+
+
+def dummy(name, field, record_id):
+    if name == "record_id":
+        return record_id
+    if name == "key":
+        return "k"
+    if isinstance(field, mf.Nested):
+        return {"create": False, "read": False, "update": False, "delete": False}
+    if isinstance(field, mf.Dict):
+        return {"item": "x"}
+    if isinstance(field, mf.Boolean):
+        return False
+    if isinstance(field, mf.Integer):
+        return 1
+    if name == "email":
+        return "someone@example.com"
+    return "x"
+
+
+def targeted_actions(app):
+    return [a for a in app.extensions["minapi.tools"].actions() if "endpoint" in a.args.fields]
+
+
+def build(action, ref, record_id):
+    args = {n: dummy(n, f, record_id) for n, f in action.args.fields.items() if f.required}
+    args["endpoint"] = ref
+    return args
+
+
+def rest_call(client, action, args):
+    path = re.sub(r"<([a-z_]+)>", lambda m: str(args[m.group(1)]), action.url_rule)
+    rest = {k: v for k, v in args.items() if f"<{k}>" not in action.url_rule}
+    if action.method in ("GET", "DELETE"):
+        return client.api(action.method, path, query_string=rest)
+    return client.api(action.method, path, json=rest)
+
+
+def snapshot(victim, ep):
+    return (victim.api("GET", f"/api/v1/endpoints/{ep.slug}").json,
+            ep.call("GET").json["data"],
+            victim.api("GET", f"/api/v1/collaborators/{ep.slug}/keys").json)
+
+
+@pytest.mark.parametrize("ref_kind", ["id", "slug", "name"])
+def test_every_action_refuses_another_accounts_endpoint_over_rest(app, world, ref_kind):
+    victim, ep, record, attacker = world
+    before = snapshot(victim, ep)
+    ref = {"id": ep.info["id"], "slug": ep.slug, "name": "Secret"}[ref_kind]
+    actions = targeted_actions(app)
+    assert {"endpoints_get", "endpoints_update", "endpoints_delete", "collaborators_create_key",
+            "api_call_get", "api_call_delete"} <= {a.tool_name for a in actions}
+    for action in actions:
+        resp = rest_call(attacker, action, build(action, ref, record))
+        assert resp.status_code == 404, (action.tool_name, resp.json)
+        assert resp.json["error"]["code"] == "endpoint_not_found", action.tool_name
+    assert snapshot(victim, ep) == before
+
+
+def test_every_mcp_tool_refuses_another_accounts_endpoint(app, world):
+    victim, ep, record, attacker = world
+    before = snapshot(victim, ep)
+    key = mcp_key(app, "attacker@example.com")
+    actions = [a for a in targeted_actions(app) if a.exposed_on_mcp]
+
+    async def go(client):
+        out = {}
+        for action in actions:
+            for ref in (ep.info["id"], ep.slug, "Secret"):
+                res = await client.call_tool(action.tool_name, build(action, ref, record))
+                out[(action.tool_name, ref)] = (res.is_error, (res.structured_content or {}).get("error", {}).get("code"))
+        listing = await client.call_tool("endpoints_list", {})
+        return out, listing.structured_content
+
+    with LiveServer(app) as server:
+        results, listing = mcp_call(server.url, key, go)
+    assert results and all(v == (True, "endpoint_not_found") for v in results.values()), results
+    assert [e["name"] for e in listing["endpoints"]] == ["Mine"]
+    assert snapshot(victim, ep) == before
+
+
+def test_keys_of_one_account_never_open_anothers_data(app, world):
+    victim, ep, record, attacker = world
+    mine = attacker.create_endpoint(name="Mine2")
+    for key in (mine.sandbox, mine.live):
+        resp = ep.call("GET", f"/{record}", key=key)
+        assert resp.status_code == 401 and resp.json["error"]["code"] == "invalid_key"
+        assert ep.call("POST", key=key, json={"item": "injected"}).status_code == 401
+    assert [r["data"]["item"] for r in ep.call("GET").json["data"]] == ["private"]
+    listing = attacker.api("GET", "/api/v1/endpoints").json["endpoints"]
+    assert "Secret" not in {e["name"] for e in listing}

@@ -1,0 +1,62 @@
+"""Collaboration keys over REST: create, list, rights, (de)activate, regenerate, delete."""
+
+import pytest
+
+from tests.gateway_helpers import make_owner
+
+
+@pytest.fixture
+def ep(client):
+    return make_owner(client).create_endpoint()
+
+
+def test_create_list_and_use_a_key(ep):
+    made = ep.owner.create_key(ep, "partner", read=True, create=True)
+    assert made["keys"]["sandbox"].startswith("tm_test_") and made["keys"]["production"].startswith("tm_live_")
+    assert made["permissions"] == {"create": True, "read": True, "update": False, "delete": False}
+    listed = ep.owner.api("GET", f"/api/v1/collaborators/{ep.slug}/keys").json["keys"]
+    assert [k["name"] for k in listed] == ["partner"] and "keys" not in listed[0]
+    assert ep.call("POST", key=made["keys"]["sandbox"], json={"item": "from partner"}).status_code == 201
+
+
+def test_update_permissions_takes_effect_at_once(ep):
+    key = ep.owner.create_key(ep, "p", read=True)["keys"]["sandbox"]
+    assert ep.call("POST", key=key, json={"item": "x"}).status_code == 403
+    resp = ep.owner.api("PUT", f"/api/v1/collaborators/{ep.slug}/keys/p/permissions",
+                        json={"permissions": {"create": True, "read": True, "update": False, "delete": False}})
+    assert resp.status_code == 200 and resp.json["permissions"]["create"] is True
+    assert ep.call("POST", key=key, json={"item": "x"}).status_code == 201
+
+
+def test_deactivate_activate_regenerate_delete(ep):
+    made = ep.owner.create_key(ep, "p", read=True)
+    key = made["keys"]["sandbox"]
+    ep.owner.api("POST", f"/api/v1/collaborators/{ep.slug}/keys/{made['id']}/deactivate")
+    assert ep.call("GET", key=key).json["error"]["code"] == "key_inactive"
+    ep.owner.api("POST", f"/api/v1/collaborators/{ep.slug}/keys/p/activate")
+    assert ep.call("GET", key=key).status_code == 200
+    new = ep.owner.api("POST", f"/api/v1/collaborators/{ep.slug}/keys/p/regenerate").json["keys"]["sandbox"]
+    assert ep.call("GET", key=key).json["error"]["code"] == "invalid_key"
+    assert ep.call("GET", key=new).status_code == 200
+    assert ep.owner.api("DELETE", f"/api/v1/collaborators/{ep.slug}/keys/p").json == {"deleted": made["id"]}
+    assert ep.call("GET", key=new).json["error"]["code"] == "invalid_key"
+
+
+@pytest.mark.parametrize("name", ["owner", "dup"])
+def test_key_names_are_unique_per_endpoint(ep, name):
+    ep.owner.create_key(ep, "dup", read=True)
+    resp = ep.owner.api("POST", f"/api/v1/collaborators/{ep.slug}/keys",
+                        json={"name": name, "permissions": {"create": 0, "read": 1, "update": 0, "delete": 0}})
+    assert resp.status_code == 409 and resp.json["error"]["code"] == "name_taken"
+
+
+def test_the_owner_key_is_not_a_collaboration_key(ep):
+    resp = ep.owner.api("POST", f"/api/v1/collaborators/{ep.slug}/keys/owner/deactivate")
+    assert resp.status_code == 404 and resp.json["error"]["code"] == "key_not_found"
+    assert ep.call("GET").status_code == 200
+
+
+def test_permissions_must_name_every_right(ep):
+    resp = ep.owner.api("POST", f"/api/v1/collaborators/{ep.slug}/keys",
+                        json={"name": "half", "permissions": {"read": True}})
+    assert resp.status_code == 400 and "permissions" in resp.json["error"]["details"]
