@@ -106,5 +106,7 @@ def insert_or_ignore(session, model, values: dict, keys: list[str]) -> bool:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=keys)
-    return session.execute(statement).rowcount == 1
+    table = model.__table__
+    statement = (insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
+                 .returning(table.c[keys[0]]))  # psycopg reports no rowcount for an INSERT
+    return session.execute(statement).first() is not None

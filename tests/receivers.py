@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from tests.live import minapi_exe
+from tests.live import free_port, minapi_exe
 
 
 @dataclass
@@ -96,11 +96,12 @@ class SmtpSink:
                 sink.messages.append(message_from_bytes(envelope.content, policy=policy.default))
                 return "250 OK"
 
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=0)
+        self.port = free_port()
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.url = f"smtp://127.0.0.1:{self.port}"
 
     def __enter__(self):
         self.controller.start()
-        self.url = f"smtp://127.0.0.1:{self.controller.server.sockets[0].getsockname()[1]}"
         return self
 
     def __exit__(self, *exc):

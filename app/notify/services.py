@@ -18,6 +18,7 @@ from app.extensions import db
 from app.gateway.models import CallLog, Endpoint, UsageCycle
 from app.jobs import enqueue
 from app.jobs.models import Job
+from app.notify.channels import targets
 from app.notify.models import NotificationThrottle, UsageAlert
 
 FAILED_CALL, FAILED_WEBHOOK = "failed_call", "failed_webhook"
@@ -53,8 +54,6 @@ def settings_of(endpoint: Endpoint, environment: str) -> dict:
 
 
 def wanted(settings: dict, kind: str) -> bool:
-    from app.notify.channels import targets
-
     return bool(settings.get(SETTING[kind])) and bool(targets(settings))
 
 

@@ -1,8 +1,9 @@
 """Standard Webhooks (https://www.standardwebhooks.com) signing.
 
-A secret is `whsec_` + base64 of 32 random bytes; the HMAC key is those bytes. Each request
-carries `webhook-id` (one per event, the same on every retry), `webhook-timestamp` (Unix
-seconds of this attempt) and `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`.
+A secret is `whsec_` + base64 of random bytes (made by the gateway with each endpoint); the
+HMAC key is those bytes. Each request carries `webhook-id` (one per event, the same on every
+retry), `webhook-timestamp` (Unix seconds of this attempt) and
+`webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`.
 """
 
 from __future__ import annotations
@@ -10,15 +11,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import secrets
 import time
 
 PREFIX = "whsec_"
 TOLERANCE = 300  # seconds a receiver should accept between the timestamp and its clock
-
-
-def new_secret() -> str:
-    return PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def key_of(secret: str) -> bytes:

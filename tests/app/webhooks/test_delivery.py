@@ -1,4 +1,4 @@
-"""Webhook delivery end to end: a write queues it, `minapi worker` sends it to a real HTTP receiver."""
+"""Webhook delivery end to end: a gateway write queues it, `minapi worker` sends it to a real receiver."""
 
 import signal
 from collections import Counter
@@ -11,30 +11,40 @@ from app.extensions import db
 from app.gateway.models import CallLog
 from app.jobs.models import Job
 from app.webhooks import resend
-from tests.conftest import ON_POSTGRES, mcp_key
+from tests.conftest import ON_POSTGRES
+from tests.gateway_helpers import make_owner
 from tests.receivers import Receiver, wait_until, worker_env, worker_process
-from tests.sample_plugins import FAKE_GATEWAY
 
 
 @pytest.fixture
-def gateway(make_app, fake_plugin):
-    """An app whose (stand-in) gateway records calls; `gateway(**config)` makes one."""
-    name, _ = fake_plugin(FAKE_GATEWAY)
+def gateway(make_app):
+    """`gateway(**config)`: an app with a signed-up owner (`app.owner`) and an endpoint (`app.endpoint`)."""
 
     def build(**config):
         config.setdefault("WEBHOOK_ALLOW_PRIVATE", True)
         config.setdefault("JOB_BACKOFF_BASE", 0.05)
         config.setdefault("JOB_BACKOFF_MAX", 0.05)
-        app = make_app(PLUGINS=f"builtin,{name}", **config)
-        app.key = mcp_key(app)
+        app = make_app(**config)
+        app.owner = make_owner(app.test_client())
+        app.endpoint = app.owner.create_endpoint(fields=[{"name": "item", "type": "string", "required": True}])
         return app
     return build
 
 
-def write(app, key=None, **args):
-    resp = app.test_client().post("/api/v1/fakegw/calls", json=args, headers={"x-api-key": key or app.key})
-    assert resp.status_code in (201, 409), resp.json
-    return resp
+def configure(app, endpoint=None, **webhook):
+    endpoint = endpoint or app.endpoint
+    resp = endpoint.owner.api("PATCH", f"/api/v1/endpoints/{endpoint.slug}",
+                              json={"environment": "sandbox", "webhook": webhook or None})
+    assert resp.status_code == 200, resp.json
+
+
+def write(app, endpoint=None, *, data=None, **headers) -> dict:
+    """POST a record with the sandbox key; returns the ids and the endpoint's webhook secret."""
+    endpoint = endpoint or app.endpoint
+    resp = endpoint.call("POST", json=data or {"item": "book"}, headers=headers)
+    return {"status": resp.status_code, "log_id": resp.headers["X-Minapi-Log-Id"],
+            "record_id": (resp.json or {}).get("id"), "secret": endpoint.info["webhook_secret"],
+            "slug": endpoint.slug}
 
 
 def burst(app):
@@ -69,8 +79,9 @@ def until_log(app, log_id, status, *, worker=True, timeout=20):
 def test_signed_delivery_is_retried_after_a_500_and_its_outcome_kept_on_the_log(gateway):
     app = gateway()
     with Receiver([500]) as receiver:
-        made = write(app, url=receiver.url + "/hooks?src=minapi", auth_header="X-Api-Token",
-                     auth_value="tok-123").json
+        configure(app, url=receiver.url + "/hooks?src=minapi", auth_header="X-Api-Token", auth_value="tok-123")
+        made = write(app)
+        assert made["status"] == 201
         assert call_log(app, made["log_id"]).webhook_status == "pending"
         burst(app)
         first = call_log(app, made["log_id"])
@@ -83,29 +94,40 @@ def test_signed_delivery_is_retried_after_a_500_and_its_outcome_kept_on_the_log(
     assert ids == {"msg_" + made["log_id"][4:]}  # one id per event, kept across retries
     for request in receiver.requests:
         event = Webhook(made["secret"]).verify(request.body, request.headers)  # the reference verifier
-        assert event == {"type": "record.created", "endpoint": event["endpoint"], "environment": "sandbox",
+        assert event == {"type": "record.created", "endpoint": made["slug"], "environment": "sandbox",
                          "record_id": made["record_id"], "data": {"item": "book"},
-                         "occurred_at": "2026-01-31T12:00:00Z"}
+                         "occurred_at": event["occurred_at"]}
+        assert event["occurred_at"].endswith("Z")
         assert request.path == "/hooks?src=minapi"
         assert request.headers["x-api-token"] == "tok-123"
         assert request.headers["content-type"] == "application/json"
     assert made["secret"].startswith("whsec_")
 
 
-def test_a_write_that_rolls_back_sends_no_webhook(gateway):
+def test_every_write_kind_and_the_per_request_callback(gateway):
     app = gateway()
-    with Receiver() as receiver:
-        assert write(app, url=receiver.url, abort=True).status_code == 409
+    with Receiver() as configured, Receiver() as per_request:
+        configure(app, url=configured.url + "/configured")
+        created = write(app)
+        app.endpoint.call("PUT", f"/{created['record_id']}", json={"item": "pen"})
+        app.endpoint.call("DELETE", f"/{created['record_id']}",
+                          headers={"X-Webhook-Callback": per_request.url + "/once", "X-Webhook-Auth": "Bearer abc"})
+        assert write(app, data={"qty": 1})["status"] == 400  # a failed write sends nothing
+        app.endpoint.call("GET", "")  # nor does a read
         burst(app)
-    assert receiver.requests == []
-    with app.app_context():
-        assert db.session.scalar(select(Job).where(Job.kind == "webhook.deliver")) is None
+    events = [(r.json["type"], r.json["data"]) for r in configured.requests]
+    assert events == [("record.created", {"item": "book"}), ("record.updated", {"item": "pen"})]
+    assert [(r.path, r.json["type"], r.json["data"], r.headers["authorization"]) for r in per_request.requests] == [
+        ("/once", "record.deleted", None, "Bearer abc")]
+    for request in configured.requests + per_request.requests:
+        Webhook(created["secret"]).verify(request.body, request.headers)
 
 
 def test_private_targets_are_refused_unless_allowed(gateway):
     app = gateway(WEBHOOK_ALLOW_PRIVATE=False)
     with Receiver() as receiver:
-        made = write(app, url=receiver.url.replace("127.0.0.1", "localhost")).json
+        configure(app, url=receiver.url.replace("127.0.0.1", "localhost"))
+        made = write(app)
         burst(app)
     log = call_log(app, made["log_id"])
     assert receiver.requests == []
@@ -117,7 +139,8 @@ def test_private_targets_are_refused_unless_allowed(gateway):
 def test_redirects_are_not_followed(gateway):
     app = gateway()
     with Receiver([302]) as receiver:
-        made = write(app, url=receiver.url).json
+        configure(app, url=receiver.url)
+        made = write(app)
         burst(app)
         log = call_log(app, made["log_id"])
         assert (log.webhook_last_status, log.webhook_last_error) == (302, "HTTP 302: redirects are not followed")
@@ -127,7 +150,8 @@ def test_redirects_are_not_followed(gateway):
 def test_a_delivery_that_failed_for_good_can_be_resent(gateway):
     app = gateway()
     with Receiver([500] * 8) as receiver:
-        made = write(app, url=receiver.url).json
+        configure(app, url=receiver.url)
+        made = write(app)
         failed = until_log(app, made["log_id"], "failed")
         assert (failed.webhook_attempts, failed.webhook_last_status) == (8, 500)
         assert webhook_job(app, made["log_id"]).status == "dead"
@@ -145,10 +169,12 @@ def test_resend_is_scoped_to_the_owner_and_to_failed_deliveries(gateway):
     from app.errors import AppError
 
     app = gateway()
-    other_key = mcp_key(app, "eve@example.com")
+    eve = make_owner(app.test_client(), email="eve@example.com").create_endpoint(name="Eve's")
     with Receiver() as receiver:
-        made = write(app, url=receiver.url).json
-        theirs = write(app, key=other_key, url=receiver.url).json
+        configure(app, url=receiver.url)
+        configure(app, eve, url=receiver.url)
+        made = write(app)
+        theirs = write(app, eve)
         until_log(app, made["log_id"], "delivered")
     with app.app_context():
         mine = call_log(app, made["log_id"]).account_id
@@ -164,7 +190,8 @@ def test_a_worker_killed_mid_delivery_is_replaced_and_the_webhook_still_arrives(
     app = gateway()
     env = worker_env(app, WEBHOOK_ALLOW_PRIVATE=True, JOB_VISIBILITY_TIMEOUT=1)
     with Receiver(hold=True) as receiver:
-        made = write(app, url=receiver.url).json
+        configure(app, url=receiver.url)
+        made = write(app)
         with worker_process(env) as first:
             assert receiver.arrived.wait(20), "the first worker never called"
             first.send_signal(signal.SIGKILL)
@@ -185,7 +212,8 @@ def test_a_worker_killed_mid_delivery_is_replaced_and_the_webhook_still_arrives(
 def test_sigterm_lets_the_current_delivery_finish(gateway):
     app = gateway()
     with Receiver(hold=True) as receiver:
-        made = write(app, url=receiver.url).json
+        configure(app, url=receiver.url)
+        made = write(app)
         with worker_process(worker_env(app, WEBHOOK_ALLOW_PRIVATE=True)) as proc:
             assert receiver.arrived.wait(20)
             proc.send_signal(signal.SIGTERM)
@@ -204,7 +232,8 @@ def test_two_workers_on_postgres_never_deliver_one_job_twice(gateway):
     app = gateway()
     env = worker_env(app, WEBHOOK_ALLOW_PRIVATE=True)
     with Receiver(delay=0.02) as receiver:
-        logs = [write(app, url=receiver.url).json["log_id"] for _ in range(60)]
+        configure(app, url=receiver.url)
+        logs = [write(app)["log_id"] for _ in range(60)]
         with worker_process(env), worker_process(env):
             wait_until(lambda: len(receiver.requests) >= 60, timeout=60, message="60 deliveries")
             wait_until(lambda: all(call_log(app, i).webhook_status == "delivered" for i in logs), timeout=20,

@@ -1,0 +1,62 @@
+"""`minapi serve` runs one job worker beside gunicorn, and stops it with itself; `--no-worker` runs none."""
+
+import os
+import signal
+import subprocess
+
+import pytest
+
+from app.extensions import db
+from app.mail import send_mail
+from tests.live import free_port, minapi_exe, wait_for_port
+from tests.receivers import wait_until, worker_env
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry))
+    return found
+
+
+def cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def outbox(app):
+    folder = os.path.join(app.instance_path, "outbox")
+    return os.listdir(folder) if os.path.isdir(folder) else []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("no_worker", [False, True])
+def test_serve_runs_a_worker_unless_told_not_to(app, no_worker):
+    port = free_port()
+    args = [minapi_exe(), "serve", "--port", str(port), "--workers", "1"] + (["--no-worker"] if no_worker else [])
+    proc = subprocess.Popen(args, env=worker_env(app), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, proc)
+        with app.app_context():
+            send_mail("ada@example.com", "Hi", "from the worker")
+            db.session.commit()
+        if no_worker:
+            wait_until(lambda: len(children(proc.pid)) >= 1, message="the web worker")
+            assert not any("worker" in cmdline(c) and "app.cli" in cmdline(c) for c in children(proc.pid))
+            return
+        wait_until(lambda: outbox(app), timeout=30, message="the mail to be written by the job worker")
+        [job_worker] = [c for c in children(proc.pid) if "app.cli worker" in cmdline(c)]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+    assert not os.path.exists(f"/proc/{job_worker}") or open(f"/proc/{job_worker}/stat").read().split()[2] == "Z"
