@@ -110,9 +110,13 @@ or per request with the headers `X-Webhook-Callback`, `X-Webhook-Auth` and
 
 Deliveries are signed per Standard Webhooks: headers `webhook-id`, `webhook-timestamp` and
 `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">` with the endpoint's
-webhook secret. A delivery that fails is retried with exponential backoff (at least 6 tries
-over hours); each attempt's outcome shows on the call log, and `logs_resend_webhook` sends a
-failed one again. Private and loopback addresses are refused unless the instance allows them.
+webhook secret (`whsec_…`; the key is the base64-decoded part after `whsec_`, as every Standard
+Webhooks library does it). `webhook-id` is the same on every retry of one event: de-duplicate on
+it, since a delivery can arrive more than once. Any 2xx answer within 10 seconds counts;
+anything else (redirects are not followed) is retried with exponential backoff and jitter,
+8 tries over about a day. Each attempt's outcome shows on the call log, and
+`logs_resend_webhook` sends a failed one again. Private and loopback addresses are refused
+unless the instance allows them.
 """,
     },
     "notifications": {
@@ -120,8 +124,10 @@ failed one again. Private and loopback addresses are refused unless the instance
         "summary": "Alerts for failed calls, failed webhooks and usage.",
         "text": """
 Per endpoint and environment you can be told about failed calls and failed webhook
-deliveries, by email, Slack, Discord or Telegram (`endpoints_update`, `notifications`).
-Usage alerts go out at 80 % and 100 % of your plan's calls, once per cycle.
+deliveries, by email, Slack, Discord (incoming-webhook URLs) or Telegram (bot token and chat
+id), with `endpoints_update` (`notifications`). At most one notification of each kind per
+endpoint and environment goes out every 15 minutes. Usage alerts go by email to the account at
+80 % and 100 % of your plan's calls, once per cycle.
 """,
     },
     "logs": {

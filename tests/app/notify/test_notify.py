@@ -1,5 +1,6 @@
 """Notifications and usage alerts, from a real failed gateway call to a real receiver and mailbox."""
 
+import os
 from datetime import timedelta
 from email import message_from_bytes, policy
 
@@ -69,9 +70,7 @@ def burst(app):
 
 
 def outbox(app):
-    folder = app.instance_path + "/outbox"
-    import os
-
+    folder = os.path.join(app.instance_path, "outbox")
     if not os.path.isdir(folder):
         return []
     return [message_from_bytes(open(os.path.join(folder, name), "rb").read(), policy=policy.default)
@@ -96,7 +95,7 @@ def test_a_failed_call_is_notified_on_every_channel_then_throttled(gateway, rece
     assert sent[f"/telegram/bot{TOKEN}/sendMessage"] == {"chat_id": "-10042", "text": sent["/slack"]["text"]}
     mails = outbox(app)
     assert len(mails) == 1 and mails[0]["To"] == "ops@example.com"
-    assert mails[0]["Subject"] == f'minapi: a call to endpoint "Orders" (sandbox) failed'
+    assert mails[0]["Subject"] == 'minapi: a call to endpoint "Orders" (sandbox) failed'
     assert "POST → 400 validation_failed" in mails[0].get_content()
 
     assert not notify(app, failed_call(app))  # within 15 minutes: not even queued
