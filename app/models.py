@@ -5,3 +5,4 @@ Plugins' models are imported when their plugin is imported.
 
 from app.accounts.models import Account  # noqa: F401
 from app.auth.models import McpKey  # noqa: F401
+from app.auth.oauth.models import DeviceCode, OAuthClient, OAuthCode, OAuthGrant, OAuthToken  # noqa: F401
