@@ -103,7 +103,7 @@ def upgrade():
     sa.Column('access_expires_at', sa.DateTime(), nullable=False),
     sa.Column('refresh_expires_at', sa.DateTime(), nullable=True),
     sa.Column('rotated_at', sa.DateTime(), nullable=True),
-    sa.Column('revoked_at', sa.DateTime(), nullable=True),
+    sa.Column('access_revoked_at', sa.DateTime(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['grant_id'], ['oauth_grants.id'], name=op.f('fk_oauth_tokens_grant_id_oauth_grants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_oauth_tokens')),

@@ -143,7 +143,7 @@ class OAuthToken(TimestampMixin, db.Model):
     access_expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     refresh_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)  # refresh used
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    access_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)  # RFC 7009
 
     grant: Mapped[OAuthGrant] = relationship(lazy="joined")
 
@@ -161,7 +161,7 @@ class OAuthToken(TimestampMixin, db.Model):
         return self.access_expires_at <= utcnow()
 
     def is_revoked(self) -> bool:
-        return self.revoked_at is not None
+        return self.access_revoked_at is not None
 
 
 class DeviceCode(TimestampMixin, db.Model):

@@ -66,7 +66,7 @@ def find_refresh(plaintext: str) -> OAuthToken | None:
         return None
     row = db.session.scalar(select(OAuthToken).where(OAuthToken.refresh_token_hash == hash_secret(plaintext)))
     now = utcnow()
-    if row is None or row.revoked_at is not None or (row.refresh_expires_at and row.refresh_expires_at <= now):
+    if row is None or (row.refresh_expires_at and row.refresh_expires_at <= now):
         return None
     if row.rotated_at is not None:
         grace = timedelta(seconds=current_app.config["OAUTH_REFRESH_GRACE_SECONDS"])
@@ -90,11 +90,11 @@ def find_any(plaintext: str) -> OAuthToken | None:
 
 
 def revoke(row: OAuthToken, plaintext: str) -> None:
-    """Revoke one token; revoking a refresh token ends its whole family."""
+    """Revoke one token (RFC 7009): an access token alone; a refresh token with its whole family."""
     if row.refresh_token_hash and row.refresh_token_hash == hash_secret(plaintext):
         revoke_grant(row.grant_id)
     else:
-        row.revoked_at = utcnow()
+        row.access_revoked_at = utcnow()
 
 
 def revoke_grant(grant_id: str) -> None:
