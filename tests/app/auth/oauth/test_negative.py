@@ -125,6 +125,10 @@ def test_token_endpoint_refusals(live, case):
 def test_tokens_that_no_longer_open_the_mcp_endpoint(make_app, notes_plugin, case):
     grace = 0 if case == "refresh reuse after grace" else 30
     with live_app(make_app, PLUGINS=notes_plugin, OAUTH_REFRESH_GRACE_SECONDS=grace) as (app, base):
+        # Another instance on the same database with another public URL (made first: on PostgreSQL
+        # making an app empties the tables).
+        other = (make_app(BASE_URL="http://other.example", DATABASE_URL=app.config["DATABASE_URL"],
+                          PLUGINS=notes_plugin) if case == "other audience" else None)
         make_account(app)
         person = Person(base)
         tok = obtain_tokens(base, person)
@@ -147,12 +151,11 @@ def test_tokens_that_no_longer_open_the_mcp_endpoint(make_app, notes_plugin, cas
             assert mcp_status(base, rotated.json()["access_token"]) == 401
             assert refresh(base, client_id, rotated.json()["refresh_token"]).status_code == 400
         elif case == "other audience":
-            db_url = app.config["DATABASE_URL"]
-            other = make_app(BASE_URL="http://other.example", DATABASE_URL=db_url, PLUGINS=notes_plugin)
             resp = other.test_client().post("/api/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
                                             headers={"Authorization": f"Bearer {access}", "Host": "other.example",
                                                      "accept": "application/json, text/event-stream"})
             assert resp.status_code == 401 and 'error="invalid_token"' in resp.headers["WWW-Authenticate"]
+            assert mcp_status(base, access) == 200  # still good for the resource it was issued for
             return
         elif case == "REST API":
             resp = httpx.get(f"{base}/api/v1/mcp_keys", headers={"Authorization": f"Bearer {access}"})
