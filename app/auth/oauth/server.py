@@ -14,7 +14,8 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7591 import ClientRegistrationEndpoint, InvalidClientMetadataError
 from authlib.oauth2.rfc8628 import DeviceAuthorizationEndpoint
 from authlib.oauth2.rfc9207 import IssuerParameter
-from flask import current_app, request
+from flask import current_app
+from flask import request as http_request
 
 from app.auth.actor import READ, WRITE
 from app.auth.oauth import clients, device, tokens
@@ -113,16 +114,12 @@ class Registration(ClientRegistrationEndpoint):
         if any(len(u) > 512 for u in meta.get("redirect_uris") or []):
             raise InvalidClientMetadataError("A redirect URI is at most 512 characters.")
         meta["grant_types"] = grant_types
-        client, secret = clients.register(meta, client_id=new_id("mcc", 24), ip=flask_ip())
+        client, secret = clients.register(meta, client_id=new_id("mcc", 24), ip=http_request.remote_addr)
         body = {**meta, "client_id": client.client_id, "client_id_issued_at": int(client.created_at.timestamp()),
                 "scope": client.scope, "token_endpoint_auth_method": client.token_endpoint_auth_method}
         if secret:
             body.update(client_secret=secret, client_secret_expires_at=0)
         return 201, body, default_json_headers
-
-
-def flask_ip() -> str | None:
-    return request.remote_addr
 
 
 class DeviceAuthorization(DeviceAuthorizationEndpoint):
