@@ -76,6 +76,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(gateway_bp)
     register_routes(app, app.extensions["minapi.tools"])
     register_mcp(app, app.extensions["minapi.tools"])
+    from app.auth import oauth
+
+    oauth.init_app(app)
     app.extensions["minapi.plugins"].hook.register_blueprints(app=app)
 
     app.extensions.setdefault("minapi.dashboard_links", []).append(

@@ -41,6 +41,17 @@ DEFAULTS = {
     "REDIS_URL": None,
     "DATA_RATE_LIMIT": "100/second",
     "ARCHIVE_URL": None,
+    "OAUTH_ACCESS_TOKEN_TTL": 3600,  # seconds
+    "OAUTH_REFRESH_TOKEN_TTL": 30 * 24 * 3600,
+    "OAUTH_REFRESH_GRACE_SECONDS": 30,  # a concurrent reuse of a rotated refresh token is tolerated
+    "OAUTH_REGISTER_RATE_LIMIT": "20/hour",  # per IP
+    "OAUTH_TOKEN_RATE_LIMIT": "60/minute",  # per IP
+    "DEVICE_RATE_LIMIT": "10/minute",  # device codes made, per IP
+    "DEVICE_POLL_RATE_LIMIT": "60/minute",  # polls, per IP
+    "MCP_EXCHANGE_RATE_LIMIT": "10/hour",  # keys minted by /v1/auth/mcp-exchange, per account
+    "ALLOWED_MCP_CLIENT_IDS": None,  # None or empty: /v1/auth/mcp-exchange is disabled
+    "CIMD_ALLOW_PRIVATE_ADDRESSES": False,  # tests only: fetch client metadata from loopback/private hosts
+    "CIMD_CA_FILE": None,  # extra CA bundle for client metadata documents (private CAs, tests)
     # Background work (SPEC §6); durations in seconds.
     "WORKER_POLL_INTERVAL": 1.0,  # how often an idle worker looks for due jobs
     "JOB_VISIBILITY_TIMEOUT": 300,  # a running job locked longer than this is taken again
@@ -99,6 +110,7 @@ def validate(app: Flask) -> None:
     check(lambda: _plans(cfg))
     check(lambda: _rate_limit(cfg))
     check(lambda: _redis(cfg))
+    check(lambda: _oauth(cfg))
     check(lambda: _background(cfg))
     if problems:
         raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
@@ -167,10 +179,37 @@ def _plans(cfg) -> None:
 def _rate_limit(cfg) -> None:
     from limits import parse_many
 
-    try:
-        parse_many(str(cfg["DATA_RATE_LIMIT"]))
-    except ValueError:
-        raise ValueError(f"MINAPI_DATA_RATE_LIMIT is not a rate limit: {cfg['DATA_RATE_LIMIT']!r}") from None
+    for name in RATE_LIMIT_KEYS:
+        try:
+            parse_many(str(cfg[name]))
+        except ValueError:
+            raise ValueError(f"MINAPI_{name} is not a rate limit: {cfg[name]!r}") from None
+
+
+RATE_LIMIT_KEYS = ("DATA_RATE_LIMIT", "OAUTH_REGISTER_RATE_LIMIT", "OAUTH_TOKEN_RATE_LIMIT",
+                   "DEVICE_RATE_LIMIT", "DEVICE_POLL_RATE_LIMIT", "MCP_EXCHANGE_RATE_LIMIT")
+
+
+def _oauth(cfg) -> None:
+    """The OAuth server's lifetimes, the exchange's allow-list and the CIMD fetch settings."""
+    for name, low in (("OAUTH_ACCESS_TOKEN_TTL", 1), ("OAUTH_REFRESH_TOKEN_TTL", 1),
+                      ("OAUTH_REFRESH_GRACE_SECONDS", 0)):
+        value = cfg[name]
+        if isinstance(value, bool) or not isinstance(value, int) and not str(value).strip().isdigit():
+            raise ValueError(f"MINAPI_{name} must be a whole number of seconds, not {value!r}")
+        cfg[name] = int(value)
+        if cfg[name] < low:
+            raise ValueError(f"MINAPI_{name} must be at least {low}")
+    ids = cfg["ALLOWED_MCP_CLIENT_IDS"]
+    ids = ids if isinstance(ids, list) else str(ids or "").split(",")
+    ids = [str(i).strip() for i in ids if str(i).strip()]
+    if any(len(i) > 128 for i in ids):
+        raise ValueError("MINAPI_ALLOWED_MCP_CLIENT_IDS: a client id is at most 128 characters")
+    cfg["ALLOWED_MCP_CLIENT_IDS"] = ids
+    cfg["CIMD_ALLOW_PRIVATE_ADDRESSES"] = as_bool("CIMD_ALLOW_PRIVATE_ADDRESSES", cfg["CIMD_ALLOW_PRIVATE_ADDRESSES"])
+    ca = cfg["CIMD_CA_FILE"]
+    if ca and not os.path.isfile(str(ca)):
+        raise ValueError(f"MINAPI_CIMD_CA_FILE is not a file: {ca!r}")
 
 
 def _redis(cfg) -> None:

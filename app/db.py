@@ -8,7 +8,6 @@ back timezone-aware.
 from __future__ import annotations
 
 import secrets
-import string
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, MetaData, event
@@ -24,8 +23,6 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-_ALPHABET = string.ascii_lowercase + string.digits
-
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
@@ -36,8 +33,8 @@ def utcnow() -> datetime:
 
 
 def new_id(prefix: str, length: int = 20) -> str:
-    """A random public id such as `acc_3k9…`; the prefix says what it names."""
-    return f"{prefix}_" + "".join(secrets.choice(_ALPHABET) for _ in range(length))
+    """A random public id such as `rec_3f9a…`; the prefix says what it names (80 random bits)."""
+    return f"{prefix}_{secrets.token_hex(length // 2)}"
 
 
 class UTCDateTime(TypeDecorator):
@@ -74,26 +71,6 @@ def _sqlite_pragmas(dbapi_conn, _record):
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
-
-
-def upsert_add(model, keys: dict, add: dict, extra: dict | None = None) -> None:
-    """INSERT a counter row, or add to its counters if the row exists (one statement on both engines).
-
-    `keys` are the columns of the unique constraint, `add` the counters, `extra` other columns
-    set only when the row is first made.
-    """
-    from app.extensions import db
-
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    table = model.__table__
-    stmt = insert(table).values(**keys, **add, **(extra or {}))
-    stmt = stmt.on_conflict_do_update(index_elements=list(keys),
-                                      set_={name: table.c[name] + stmt.excluded[name] for name in add})
-    db.session.execute(stmt)
 
 
 def insert_or_ignore(session, model, values: dict, keys: list[str]) -> bool:

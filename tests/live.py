@@ -25,9 +25,9 @@ WSGIRequestHandler.log_request = lambda *a, **k: None  # keep test output readab
 class LiveServer:
     """The test app on 127.0.0.1 over real HTTP, in a thread."""
 
-    def __init__(self, app):
+    def __init__(self, app, port: int = 0):
         self.app = app
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.server = make_server("127.0.0.1", port, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
                                        daemon=True)

@@ -15,16 +15,16 @@ from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from typing import Callable
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from app.accounts.models import Account
 from app.db import new_id, utcnow
 from app.errors import AppError
 from app.extensions import db
 from app.gateway import keys as key_service
-from app.gateway import records, usage
+from app.gateway import records, sql, usage
 from app.gateway.fields import check_record, search_source
-from app.gateway.models import PRODUCTION, SANDBOX, CallLog, Endpoint, EndpointKey
+from app.gateway.models import PRODUCTION, SANDBOX, Endpoint, EndpointKey, config_of
 from app.gateway.ratelimit import check_rate
 from app.jobs import enqueue
 from app.search import searchable_text
@@ -50,7 +50,9 @@ class Call:
     via: str = "http"
     started: float = field(default_factory=time.perf_counter)
     payload: dict | None = None      # the parsed body, once read
+    payload_json: str | None = None
     cycle_start: datetime | None = None
+    account: Account | None = None   # the endpoint owner's
 
 
 @dataclass
@@ -76,15 +78,15 @@ def action_of(call: Call) -> str:
 
 
 def authenticate(call: Call) -> Outcome | None:
-    """Fill call.endpoint/key/environment from the slug and the key, or say why not (unlogged)."""
+    """Fill call.endpoint/key/account/environment from the slug and the key, or say why not (unlogged)."""
     if call.endpoint is not None:
+        call.account = db.session.get(Account, call.endpoint.account_id)
         return None
     found = key_service.find(call.secret or "")
     if found is not None:
-        key, env = found
-        endpoint = db.session.get(Endpoint, key.endpoint_id)
+        key, endpoint, account, env = found
         if endpoint.slug == call.slug:
-            call.endpoint, call.key, call.environment = endpoint, key, env
+            call.endpoint, call.key, call.account, call.environment = endpoint, key, account, env
             return None
     if db.session.scalar(select(Endpoint.id).where(Endpoint.slug == call.slug)) is None:
         return _fail(AppError("No endpoint at this URL.", code="endpoint_not_found", status=404))
@@ -92,8 +94,9 @@ def authenticate(call: Call) -> Outcome | None:
                           code="invalid_key", status=401, headers={"WWW-Authenticate": "Bearer"}))
 
 
-def admit(call: Call, account: Account, action: str) -> bool:
-    """Checks in the SPEC's order; raises AppError. Returns True when the call is plan overage."""
+def admit(call: Call) -> None:
+    """The checks before any work, in the SPEC's order; raises AppError. (The quota is charged
+    at the end, in the same transaction: see `record`.)"""
     endpoint, key = call.endpoint, call.key
     if not endpoint.active:
         raise AppError("This endpoint is switched off by its owner.", code="endpoint_inactive", status=403)
@@ -104,7 +107,6 @@ def admit(call: Call, account: Account, action: str) -> bool:
         raise AppError(f"This key does not have the {right} right.", code="permission_denied", status=403,
                        details={"right": right})
     check_rate(key.id, call.environment)
-    return usage.check_quota(account, call.cycle_start)
 
 
 HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
@@ -126,7 +128,7 @@ def check_webhook_headers(hook: dict | None) -> None:
 def webhook_target(call: Call) -> dict | None:
     if call.webhook and call.webhook.get("url"):
         return call.webhook
-    return (call.endpoint.config(call.environment) or {}).get("webhook")
+    return (config_of(call.endpoint, call.environment) or {}).get("webhook")
 
 
 def perform(call: Call, action: str, config: dict) -> tuple[int, dict | None, dict | None, str | None]:
@@ -140,7 +142,8 @@ def perform(call: Call, action: str, config: dict) -> tuple[int, dict | None, di
                            details=problems)
         text = searchable_text(search_source(config.get("fields") or [], data))
         if action == "create":
-            body = records.create(endpoint_id, env, data, text)
+            call.payload_json = sql.stored_json(data)  # serialised once, for the record and its log
+            body = records.create(endpoint_id, env, data, text, call.payload_json)
             return 201, body, data, body["id"]
         rec = records.get(endpoint_id, env, call.record_id)
         return 200, records.replace(rec, data, text), data, rec.id
@@ -191,46 +194,58 @@ def handle(call: Call) -> Outcome:
     if env == PRODUCTION and endpoint.version == 0:
         return _fail(AppError("This endpoint has not been deployed to production yet.", code="not_deployed",
                               status=403))
-    account = db.session.get(Account, endpoint.account_id)
+    account = call.account
     call.cycle_start = usage.cycle_bounds(account.cycle_started_at or account.created_at)[0]
     action = action_of(call)
-    call.payload, overage, data, record_id = None, False, None, call.record_id
+    data, record_id = None, call.record_id
     try:
-        overage = admit(call, account, action)
+        admit(call)
         if action in WRITES:
             check_webhook_headers(call.webhook)
         if action in ("create", "replace"):
             call.payload = call.read_body()
-        status, body, data, record_id = perform(call, action, endpoint.config(env))
+        status, body, data, record_id = perform(call, action, config_of(endpoint, env))
         outcome = Outcome(status, body)
     except AppError as err:
         outcome = _fail(err)
-    outcome.log_id = record(call, account, action, outcome, data, record_id, overage)
+    try:
+        outcome.log_id = record(call, action, outcome, data, record_id)
+    except usage.QuotaExceeded as err:
+        # Past the plan's limit: undo the call's work, keep only a log of the refusal (not charged).
+        db.session.rollback()
+        outcome = _fail(err)
+        outcome.log_id = record(call, action, outcome, None, call.record_id)
     return outcome
 
 
-def record(call: Call, account: Account, action: str, outcome: Outcome, data, record_id, overage) -> str:
-    """Write the call log, the counters and any webhook job (same transaction as the call)."""
+def record(call: Call, action: str, outcome: Outcome, data, record_id) -> str:
+    """Write the call log, the counters, the plan charge and any webhook job, in the call's transaction.
+
+    Raises QuotaExceeded (from the charge) when the plan's calls are used up.
+    """
     endpoint, env = call.endpoint, call.environment
     success = outcome.status < 400
     error_code = None if success else outcome.body["error"]["code"]
     latency = round((time.perf_counter() - call.started) * 1000, 3)
-    now = utcnow()
+    now, dialect = utcnow(), sql.dialect()
+    stamp = sql.stored_time(now, dialect)
     log = {"id": new_id("log"), "account_id": endpoint.account_id, "endpoint_id": endpoint.id,
+           "webhook_status": None, "webhook_attempts": 0,
            "environment": env, "method": call.method, "action": action, "record_id": record_id,
            "key_id": call.key.id, "via": call.via, "status_code": outcome.status,
            "outcome": "success" if success else "failed", "error_code": error_code, "latency_ms": latency,
-           "payload": call.payload, "query": call.query or None, "created_at": now, "processed_at": now,
+           "payload": call.payload_json or sql.stored_json(call.payload), "query": sql.stored_json(call.query or None),
+           "created_at": stamp, "processed_at": stamp,
            "search_text": " ".join(filter(None, [call.method, action, record_id, error_code,
                                                  searchable_text(call.payload or {})]))[:20_000]}
     target = webhook_target(call) if success and action in WRITES else None
     if target:
         log["webhook_status"] = "pending"
-    db.session.execute(insert(CallLog).values(**log))
-    counted = outcome.status != 429
-    usage.count(account_id=account.id, endpoint_id=endpoint.id, environment=env, key_id=call.key.id,
-                success=success, write=action in WRITES, latency_ms=latency,
-                cycle_start=call.cycle_start if counted else None, overage=overage and counted)
+    sql.INSERT_LOG.run(log)
+    usage.count(account_id=endpoint.account_id, endpoint_id=endpoint.id, environment=env, key_id=call.key.id,
+                success=success, write=action in WRITES, latency_ms=latency)
+    if outcome.status != 429:  # refused for rate or quota: logged, not charged
+        usage.charge(call.account, call.cycle_start)
     if target:
         enqueue("webhook.deliver", {
             "log_id": log["id"], "endpoint_id": endpoint.id, "environment": env, "url": target["url"],

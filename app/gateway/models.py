@@ -36,7 +36,12 @@ class Endpoint(TimestampMixin, db.Model):
     __table_args__ = (UniqueConstraint("account_id", "name", name="uq_endpoints_account_id_name"),)
 
     def config(self, environment: str) -> dict | None:
-        return self.sandbox_config if environment == SANDBOX else self.production_config
+        return config_of(self, environment)
+
+
+def config_of(endpoint, environment: str) -> dict | None:
+    """An environment's configuration, for an Endpoint or the gateway's light endpoint record."""
+    return endpoint.sandbox_config if environment == SANDBOX else endpoint.production_config
 
 
 class EndpointKey(TimestampMixin, db.Model):

@@ -10,11 +10,12 @@ import base64
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from app.db import new_id, utcnow
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
+from app.gateway import sql
 from app.gateway.models import Record
 from app.search import matches
 
@@ -52,13 +53,14 @@ def iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def create(endpoint_id: str, environment: str, data: dict, search_text: str) -> dict:
-    now = utcnow()
-    row = {"id": new_id("rec"), "endpoint_id": endpoint_id, "environment": environment, "data": data,
-           "search_text": search_text, "created_at": now, "updated_at": now}
-    db.session.execute(insert(Record).values(**row))
-    return {"id": row["id"], "environment": environment, "created_at": iso(now), "updated_at": iso(now),
-            "data": data}
+def create(endpoint_id: str, environment: str, data: dict, search_text: str, data_json: str | None = None) -> dict:
+    now, dialect = utcnow(), sql.dialect()
+    stamp = sql.stored_time(now, dialect)
+    rec_id = new_id("rec")
+    sql.INSERT_RECORD.run({"id": rec_id, "endpoint_id": endpoint_id, "environment": environment,
+                           "data": data_json or sql.stored_json(data), "search_text": search_text,
+                           "created_at": stamp, "updated_at": stamp})
+    return {"id": rec_id, "environment": environment, "created_at": iso(now), "updated_at": iso(now), "data": data}
 
 
 def get(endpoint_id: str, environment: str, record_id: str) -> Record:

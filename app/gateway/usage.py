@@ -9,12 +9,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
-
-from app.db import upsert_add, utcnow
+from app.db import utcnow
 from app.errors import AppError
-from app.extensions import db
-from app.gateway.models import UsageCycle, UsageDaily
+from app.gateway import sql
 
 CYCLE = timedelta(days=30)
 
@@ -30,30 +27,27 @@ def plan_of(account) -> dict:
     return current_app.config["PLANS"][account.plan]
 
 
-def used(account_id: str, cycle_start: datetime) -> int:
-    return db.session.scalar(select(UsageCycle.calls).where(UsageCycle.account_id == account_id,
-                                                            UsageCycle.cycle_start == cycle_start)) or 0
-
-
-def check_quota(account, cycle_start: datetime) -> bool:
-    """Raise 429 quota_exceeded when the plan's calls are used up; returns True for an overage call."""
-    plan = plan_of(account)
-    calls = used(account.id, cycle_start)
-    if calls < plan["calls"]:
-        return False
-    if plan.get("overage_price"):
-        return True
-    raise AppError(f"Your {account.plan} plan's {plan['calls']:,} calls for this cycle are used up.",
-                   code="quota_exceeded", status=429, details={"limit": plan["calls"], "used": calls})
-
-
 def count(*, account_id: str, endpoint_id: str, environment: str, key_id: str, success: bool, write: bool,
-          latency_ms: float, cycle_start: datetime | None, overage: bool) -> None:
-    """Add one call to the daily counters and, when `cycle_start` is given, to the plan's cycle."""
-    upsert_add(UsageDaily, {"endpoint_id": endpoint_id, "environment": environment, "key_id": key_id,
-                            "day": utcnow().date()},
-               {"calls": 1, "successes": int(success), "failures": int(not success), "writes": int(write),
-                "write_latency_ms": latency_ms if write else 0.0}, extra={"account_id": account_id})
-    if cycle_start is not None:
-        upsert_add(UsageCycle, {"account_id": account_id, "cycle_start": cycle_start},
-                   {"calls": 1, "overage": int(overage)})
+          latency_ms: float) -> None:
+    """Add one call to the daily counters (what stats read)."""
+    sql.ADD_DAILY.run({"account_id": account_id, "endpoint_id": endpoint_id, "environment": environment,
+                       "key_id": key_id, "day": sql.stored_day(utcnow().date(), sql.dialect()), "ok": int(success), "failed": int(not success),
+                       "write": int(write), "latency": latency_ms if write else 0.0})
+
+
+class QuotaExceeded(AppError):
+    status, code = 429, "quota_exceeded"
+
+
+def charge(account, cycle_start: datetime) -> int:
+    """Count one call against the plan; raise QuotaExceeded past the limit (unless the plan has overage).
+
+    Runs at the end of the call's transaction; the caller rolls back on QuotaExceeded.
+    """
+    plan = plan_of(account)
+    calls = sql.ADD_CYCLE.run({"account_id": account.id, "cycle_start": sql.stored_time(cycle_start, sql.dialect()),
+                               "limit": plan["calls"]}).fetchone()[0]
+    if calls > plan["calls"] and not plan.get("overage_price"):
+        raise QuotaExceeded(f"Your {account.plan} plan's {plan['calls']:,} calls for this cycle are used up.",
+                            details={"limit": plan["calls"], "used": calls - 1})
+    return calls

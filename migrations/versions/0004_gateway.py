@@ -1,7 +1,7 @@
 """gateway: jobs, endpoints, data keys, records, call logs, usage counters, full-text indexes
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 
 
 """
@@ -15,7 +15,7 @@ SEARCHABLE = ("records", "call_logs")
 
 # revision identifiers, used by Alembic.
 revision = '0004'
-down_revision = '0002'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

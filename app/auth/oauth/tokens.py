@@ -1,0 +1,123 @@
+"""Access and refresh tokens: minting, rotation with a grace window, revocation, resolution.
+
+Tokens are random strings with a recognisable prefix (`mat_` access, `mrt_` refresh);
+only their hashes are stored, with the audience (the RFC 8707 resource) they were
+issued for. A refresh token is single use: using it rotates it. A second use within
+`OAUTH_REFRESH_GRACE_SECONDS` (two requests racing) is tolerated; a later one is a
+replay, and revokes the whole family (the grant and every token of it).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app, request
+from sqlalchemy import delete, select, update
+
+from app.auth.actor import OAUTH, Actor
+from app.auth.oauth.models import OAuthGrant, OAuthToken
+from app.db import utcnow
+from app.extensions import db
+from app.security import hash_secret, mint
+
+ACCESS_PREFIX, REFRESH_PREFIX = "mat_", "mrt_"
+MCP_PATH = "/api/mcp"
+LAST_USED_RESOLUTION = timedelta(seconds=60)
+
+
+def mcp_resource() -> str:
+    """The one resource (audience) this server issues tokens for."""
+    return current_app.config["BASE_URL"] + MCP_PATH
+
+
+def generate_access(**_) -> str:
+    return mint(ACCESS_PREFIX, 32)[0]
+
+
+def generate_refresh(**_) -> str:
+    return mint(REFRESH_PREFIX, 32)[0]
+
+
+def access_ttl(client=None, grant_type=None) -> int:
+    return current_app.config["OAUTH_ACCESS_TOKEN_TTL"]
+
+
+def store(token: dict, grant: OAuthGrant) -> OAuthToken:
+    """Keep the hashes of a freshly generated token pair for `grant`."""
+    now = utcnow()
+    refresh = token.get("refresh_token")
+    row = OAuthToken(grant_id=grant.id, access_token_hash=hash_secret(token["access_token"]),
+                     refresh_token_hash=hash_secret(refresh) if refresh else None,
+                     scope=token.get("scope") or grant.scope, audience=grant.resource,
+                     access_expires_at=now + timedelta(seconds=int(token["expires_in"])),
+                     refresh_expires_at=(now + timedelta(seconds=current_app.config["OAUTH_REFRESH_TOKEN_TTL"])
+                                         if refresh else None))
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def find_refresh(plaintext: str) -> OAuthToken | None:
+    """The token row a refresh token may still be used with, applying the grace window.
+
+    A replay after the window revokes the family and returns None.
+    """
+    if not plaintext or not plaintext.startswith(REFRESH_PREFIX):
+        return None
+    row = db.session.scalar(select(OAuthToken).where(OAuthToken.refresh_token_hash == hash_secret(plaintext)))
+    now = utcnow()
+    if row is None or (row.refresh_expires_at and row.refresh_expires_at <= now):
+        return None
+    if row.rotated_at is not None:
+        grace = timedelta(seconds=current_app.config["OAUTH_REFRESH_GRACE_SECONDS"])
+        if now - row.rotated_at > grace:
+            revoke_grant(row.grant_id)
+            return None
+    return row
+
+
+def rotate(row: OAuthToken) -> None:
+    """Mark a refresh token used; its first use starts the grace window."""
+    if row.rotated_at is None:
+        row.rotated_at = utcnow()
+
+
+def find_any(plaintext: str) -> OAuthToken | None:
+    """The row of an access or refresh token (for RFC 7009 revocation)."""
+    digest = hash_secret(plaintext or "")
+    return db.session.scalar(select(OAuthToken).where(
+        (OAuthToken.access_token_hash == digest) | (OAuthToken.refresh_token_hash == digest)))
+
+
+def revoke(row: OAuthToken, plaintext: str) -> None:
+    """Revoke one token (RFC 7009): an access token alone; a refresh token with its whole family."""
+    if row.refresh_token_hash and row.refresh_token_hash == hash_secret(plaintext):
+        revoke_grant(row.grant_id)
+    else:
+        row.access_revoked_at = utcnow()
+
+
+def revoke_grant(grant_id: str) -> None:
+    db.session.execute(delete(OAuthToken).where(OAuthToken.grant_id == grant_id))
+    db.session.execute(delete(OAuthGrant).where(OAuthGrant.id == grant_id))
+
+
+def resolve(secret: str) -> Actor | None:
+    """The Actor for a live access token presented to `/api/mcp` for exactly our MCP resource.
+
+    Anywhere else (the REST API) the audience does not match, so the token is not ours to accept.
+    """
+    if not secret.startswith(ACCESS_PREFIX) or len(secret) > 200:
+        return None
+    row = db.session.scalar(select(OAuthToken).where(OAuthToken.access_token_hash == hash_secret(secret)))
+    if row is None or row.is_revoked() or row.is_expired():
+        return None
+    if row.audience != mcp_resource() or request.path != MCP_PATH:
+        return None
+    grant = row.grant
+    now = utcnow()
+    if grant.last_used_at is None or now - grant.last_used_at > LAST_USED_RESOLUTION:
+        db.session.execute(update(OAuthGrant).where(OAuthGrant.id == grant.id).values(last_used_at=now))
+        db.session.commit()
+    return Actor(account_id=grant.account_id, via=OAUTH, scopes=frozenset(row.scope.split()),
+                 credential_id=grant.id)

@@ -1,0 +1,212 @@
+"""Benchmark: minapi's gateway against a bare Flask insert, same server, same database, same load.
+
+    python bench/gateway.py [--db sqlite|postgres|both] [--seconds 8] [--connections 4,8,16,32]
+
+For each database it starts `minapi serve` (gunicorn, no job worker) and the baseline app
+(bench/baseline_app.py) under the same gunicorn settings, drives both with `wrk` (Debian
+package `wrk`) at each connection count, for POST (create a record) and GET one, and prints
+requests/s, p50 and p99 for each, and the ratio gateway/baseline. The "saturating load" is the
+smallest connection count at which the baseline reaches 95 % of its best POST throughput; the
+targets are checked there: gateway POST throughput >= 0.6 x baseline, gateway p99 < 50 ms.
+Run by hand, not in CI. Only loopback addresses are used; every run is bounded in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BIN = os.path.dirname(sys.executable)
+PG_ADMIN = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+BODY = {"item": "blue widget", "qty": 3, "tags": ["a", "b"], "note": "deliver to the back door"}
+LUA = """
+wrk.method = "{method}"
+{body}
+wrk.headers["Content-Type"] = "application/json"
+{auth}
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %d %d %d %d %d\\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(99), summary.errors.status + summary.errors.connect +
+    summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_up(url: str, proc: subprocess.Popen, timeout=30) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited ({proc.returncode}) before answering {url}")
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except urllib.error.HTTPError:
+            return  # it answers
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"no answer from {url}")
+
+
+def http(method, url, body=None, headers=None):
+    req = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"Content-Type": "application/json", **(headers or {})})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read() or b"null")
+
+
+def stop(proc):
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def wrk(url: str, method: str, seconds: int, connections: int, key: str | None) -> dict:
+    script = LUA.format(method=method, body=f"wrk.body = '{json.dumps(BODY)}'" if method == "POST" else "",
+                        auth=f'wrk.headers["Authorization"] = "Bearer {key}"' if key else "")
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+        fh.write(script)
+    out = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "5s",
+                          "-s", fh.name, url], capture_output=True, text=True, timeout=seconds + 60).stdout
+    os.unlink(fh.name)
+    line = next(ln for ln in out.splitlines() if ln.startswith("RESULT"))
+    requests, duration_us, p50, p99, errors = map(int, line.split()[1:])
+    return {"rps": requests / (duration_us / 1e6), "p50_ms": p50 / 1000, "p99_ms": p99 / 1000, "errors": errors}
+
+
+def pg_database(name: str) -> str:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(PG_ADMIN.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+
+
+def start_minapi(db: str, workdir: str) -> tuple[subprocess.Popen, str, str, str]:
+    port = free_port()
+    env = dict(os.environ, MINAPI_INSTANCE_PATH=os.path.join(workdir, "minapi"), MINAPI_SECRET_KEY="bench-secret-key-0123456789",
+               MINAPI_BASE_URL=f"http://127.0.0.1:{port}", MINAPI_DATA_RATE_LIMIT="1000000/second")
+    if db == "postgres":
+        env["MINAPI_DATABASE_URL"] = pg_database("minapi_bench_gateway")
+    minapi = os.path.join(BIN, "minapi")
+    subprocess.run([minapi, "db", "upgrade"], env=env, check=True, capture_output=True)
+    subprocess.run([minapi, "users", "create", "bench@example.com", "--password", "bench password", "--plan",
+                    "enterprise"], env=env, check=True, capture_output=True)
+    mcp = subprocess.run([minapi, "keys", "create-mcp", "bench@example.com"], env=env, check=True,
+                         capture_output=True, text=True).stdout.strip()
+    proc = subprocess.Popen([minapi, "serve", "--port", str(port), "--workers", str(WORKERS), "--no-worker"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    wait_up(base + "/api/v1/help", proc)
+    ep = http("POST", base + "/api/v1/endpoints", {"name": "Bench", "fields": [
+        {"name": "item", "type": "string", "required": True, "searchable": True}, {"name": "qty", "type": "number"}]},
+        {"x-api-key": mcp})
+    key = ep["owner_keys"]["sandbox"]
+    collection = f"{base}/api/v1/data/{ep['slug']}"
+    record = http("POST", collection, BODY, {"Authorization": f"Bearer {key}"})["id"]
+    return proc, collection, f"{collection}/{record}", key
+
+
+def start_baseline(db: str, workdir: str) -> tuple[subprocess.Popen, str, str]:
+    from sqlalchemy import create_engine, text
+
+    port = free_port()
+    url = (pg_database("minapi_bench_baseline").replace("postgresql://", "postgresql+psycopg://", 1)
+           if db == "postgres" else f"sqlite:///{workdir}/baseline.db")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE base (id VARCHAR(32) PRIMARY KEY, data TEXT NOT NULL)"))
+    engine.dispose()
+    env = dict(os.environ, BENCH_DB_URL=url, PYTHONPATH=HERE)
+    # The same access log `minapi serve` writes, so both servers pay for it.
+    proc = subprocess.Popen([os.path.join(BIN, "gunicorn"), "-b", f"127.0.0.1:{port}", "-w", str(WORKERS),
+                             "--access-logfile", "-",
+                             "-k", "gthread", "--threads", "8", "--preload", "baseline_app:app"],
+                            env=env, cwd=HERE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    wait_up(base + "/base/none", proc)
+    rid = http("POST", base + "/base", BODY)["id"]
+    return proc, base + "/base", f"{base}/base/{rid}"
+
+
+def run_db(db: str, seconds: int, levels: list[int]) -> dict:
+    workdir = tempfile.mkdtemp(prefix=f"minapi-bench-{db}-")
+    procs = []
+    try:
+        gw, gw_post, gw_get, key = start_minapi(db, workdir)
+        procs.append(gw)
+        bl, bl_post, bl_get = start_baseline(db, workdir)
+        procs.append(bl)
+        rows = []
+        for c in levels:
+            for method, (b_url, g_url) in (("POST", (bl_post, gw_post)), ("GET", (bl_get, gw_get))):
+                b = wrk(b_url, method, seconds, c, None)
+                g = wrk(g_url, method, seconds, c, key)
+                rows.append({"db": db, "connections": c, "method": method, "baseline": b, "gateway": g,
+                             "ratio": g["rps"] / b["rps"] if b["rps"] else 0.0})
+                print(f"{db:<9}{c:>4} {method:<5} baseline {b['rps']:8.0f} rps p50 {b['p50_ms']:6.1f} p99 "
+                      f"{b['p99_ms']:6.1f} ms | gateway {g['rps']:8.0f} rps p50 {g['p50_ms']:6.1f} p99 "
+                      f"{g['p99_ms']:6.1f} ms | ratio {g['rps'] / b['rps']:.2f}"
+                      + (f"  (errors: baseline {b['errors']}, gateway {g['errors']})" if b["errors"] or g["errors"] else ""),
+                      flush=True)
+        return {"rows": rows}
+    finally:
+        for proc in procs:
+            stop(proc)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def verdict(rows: list[dict]) -> bool:
+    posts = [r for r in rows if r["method"] == "POST"]
+    best = max(r["baseline"]["rps"] for r in posts)
+    sat = next(r for r in posts if r["baseline"]["rps"] >= 0.95 * best)
+    get = next(r for r in rows if r["method"] == "GET" and r["connections"] == sat["connections"])
+    ok = sat["ratio"] >= 0.6 and sat["gateway"]["p99_ms"] < 50
+    print(f"{sat['db']}: saturating load {sat['connections']} connections: POST ratio {sat['ratio']:.2f} "
+          f"(target >= 0.60), gateway POST p99 {sat['gateway']['p99_ms']:.1f} ms (target < 50), "
+          f"GET ratio {get['ratio']:.2f} -> {'MET' if ok else 'NOT MET'}")
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--connections", default="4,8,16,32")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        print("wrk is needed: apt-get install wrk", file=sys.stderr)
+        return 2
+    levels = [int(c) for c in args.connections.split(",")]
+    dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    print(f"workers per server: {WORKERS} (gthread, 8 threads); wrk 2 threads; {args.seconds}s per run; "
+          f"{os.cpu_count()} CPUs")
+    results = {db: run_db(db, args.seconds, levels) for db in dbs}
+    print()
+    ok = all([verdict(r["rows"]) for r in results.values()])
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
