@@ -23,6 +23,7 @@ BUILTIN_PLUGINS = {
     "endpoints": "plugins.endpoints",
     "collaborators": "plugins.collaborators",
     "api_call": "plugins.api_call",
+    "logs": "plugins.logs",
 }
 
 # Parts of core that contribute actions through the same registry; always on.
