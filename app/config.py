@@ -40,6 +40,7 @@ DEFAULTS = {
     "REDIS_URL": None,
     "DATA_RATE_LIMIT": "100/second",
     "ARCHIVE_URL": None,
+    "SELF_SERVICE_PLANS": False,  # people may change their own plan in the dashboard
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -87,6 +88,7 @@ def validate(app: Flask) -> None:
     check(lambda: _plans(cfg))
     check(lambda: _rate_limit(cfg))
     check(lambda: _redis(cfg))
+    check(lambda: cfg.update(SELF_SERVICE_PLANS=as_bool("SELF_SERVICE_PLANS", cfg["SELF_SERVICE_PLANS"])))
     if problems:
         raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
     _secret_key(app)

@@ -24,6 +24,8 @@ BUILTIN_PLUGINS = {
     "collaborators": "plugins.collaborators",
     "api_call": "plugins.api_call",
     "logs": "plugins.logs",
+    "stats": "plugins.stats",
+    "subscription": "plugins.subscription",
 }
 
 # Parts of core that contribute actions through the same registry; always on.
