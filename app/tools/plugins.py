@@ -26,6 +26,7 @@ BUILTIN_PLUGINS = {
     "logs": "plugins.logs",
     "stats": "plugins.stats",
     "subscription": "plugins.subscription",
+    "archives": "plugins.archives",
 }
 
 # Parts of core that contribute actions through the same registry; always on.

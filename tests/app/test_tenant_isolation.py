@@ -41,6 +41,8 @@ def dummy(name, field, record_id):
         return 1
     if name == "email":
         return "someone@example.com"
+    if name == "date":
+        return "2020-01-01"
     return "x"
 
 
