@@ -40,7 +40,9 @@ DEFAULTS = {
     "PLANS": DEFAULT_PLANS,
     "REDIS_URL": None,
     "DATA_RATE_LIMIT": "100/second",
-    "ARCHIVE_URL": None,
+    "ARCHIVE_URL": None,  # None: the `archives` folder in the instance folder
+    "S3_ENDPOINT_URL": None,  # an S3-compatible server for s3:// archives (None: AWS)
+    "SELF_SERVICE_PLANS": False,  # people may change their own plan in the dashboard
     "OAUTH_ACCESS_TOKEN_TTL": 3600,  # seconds
     "OAUTH_REFRESH_TOKEN_TTL": 30 * 24 * 3600,
     "OAUTH_REFRESH_GRACE_SECONDS": 30,  # a concurrent reuse of a rotated refresh token is tolerated
@@ -110,6 +112,8 @@ def validate(app: Flask) -> None:
     check(lambda: _plans(cfg))
     check(lambda: _rate_limit(cfg))
     check(lambda: _redis(cfg))
+    check(lambda: cfg.update(SELF_SERVICE_PLANS=as_bool("SELF_SERVICE_PLANS", cfg["SELF_SERVICE_PLANS"])))
+    check(lambda: _archives(app))
     check(lambda: _oauth(cfg))
     check(lambda: _background(cfg))
     if problems:
@@ -264,6 +268,32 @@ def _smtp_url(url: str) -> None:
     if parts.scheme not in ("smtp", "smtps") or not parts.hostname or port == -1:
         raise ValueError("MINAPI_SMTP_URL must look like smtp://user:password@host:port "
                          "(or smtps:// for implicit TLS)")
+
+
+def _archives(app: Flask) -> None:
+    """`ARCHIVE_URL`: a folder (made absolute; default `<instance>/archives`) or `s3://bucket[/prefix]`."""
+    cfg = app.config
+    url = str(cfg["ARCHIVE_URL"] or os.path.join(app.instance_path, "archives")).strip()
+    endpoint = cfg["S3_ENDPOINT_URL"]
+    if endpoint and not _is_http_url(str(endpoint)):
+        raise ValueError(f"MINAPI_S3_ENDPOINT_URL must be an http(s) URL, not {endpoint!r}")
+    cfg["S3_ENDPOINT_URL"] = str(endpoint).rstrip("/") if endpoint else None
+    if url.startswith("s3://"):
+        bucket = url[len("s3://"):].split("/", 1)[0]
+        if not bucket:
+            raise ValueError(f"MINAPI_ARCHIVE_URL {url!r} names no bucket (s3://bucket/prefix)")
+        cfg["ARCHIVE_URL"] = url.rstrip("/")
+        return
+    if url.startswith("file://"):
+        url = url[len("file://"):]
+    elif "://" in url:
+        raise ValueError(f"MINAPI_ARCHIVE_URL must be a folder or s3://bucket/prefix, not {url!r}")
+    cfg["ARCHIVE_URL"] = os.path.abspath(url)
+
+
+def _is_http_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 def _secret_key(app: Flask) -> None:

@@ -24,6 +24,10 @@ BUILTIN_PLUGINS = {
     "endpoints": "plugins.endpoints",
     "collaborators": "plugins.collaborators",
     "api_call": "plugins.api_call",
+    "logs": "plugins.logs",
+    "stats": "plugins.stats",
+    "subscription": "plugins.subscription",
+    "archives": "plugins.archives",
 }
 
 # Parts of core that contribute actions through the same registry; always on.

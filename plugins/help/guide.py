@@ -138,9 +138,12 @@ Every data-plane call that reaches an endpoint is logged, failures included (exc
 calls before the first deploy): time, environment, method, record id, key, status code,
 outcome (`success`/`failed`), error code, latency, request payload and webhook delivery status.
 
-Tools: `logs_lookup` (one log by `log_id` or `record_id`), `logs_search` (full text plus
-endpoint, environment, status, key and a date range), `logs_fetch_archived` (a payload from
-the archive files) and `logs_resend_webhook`. A collaborator sees only their own calls.
+Tools: `logs_lookup` (one log by `log_id`, or every call of a `record_id`, newest first),
+`logs_search` (full text plus `endpoint`, `environment` (both when left out), `status`
+`success`/`failed`, `key` (a collaboration key's id or name, or `owner`) and `from`/`to` in
+ISO 8601 on the created or processed time (`date_basis`); pages with `limit` and `cursor`),
+`logs_fetch_archived` (`endpoint` plus `log_id` or `record_id`: calls read back from the archive
+files) and `logs_resend_webhook`. A collaborator sees only their own calls.
 """,
     },
     "stats": {
@@ -148,8 +151,9 @@ the archive files) and `logs_resend_webhook`. A collaborator sees only their own
         "summary": "Monthly and daily totals, success rates and latency.",
         "text": """
 `stats_get` returns, for a month (`YYYY-MM`, default this month, UTC): total calls,
-successes, failures, average latency of writes, a daily breakdown and a breakdown by key,
-for one endpoint or the whole account. Statistics come from daily counters, so archived and
+successes, failures, average latency of writes, a daily breakdown (every day of the month,
+zeros included) and a breakdown by key (the owner key is `owner`), for one endpoint or the
+whole account, one environment or both. Statistics come from daily counters, so archived and
 deleted logs still count.
 """,
     },
@@ -159,7 +163,9 @@ deleted logs still count.
         "text": """
 Production call logs older than 30 days move into one file per endpoint per UTC day,
 downloadable as `.jsonl.gz` or `.csv`. `archives_list` lists the files; `archives_download`
-returns a signed URL valid for 15 minutes. Deleting an archive file is done in the dashboard.
+(`endpoint`, `date` `YYYY-MM-DD`, `format` `jsonl`/`csv`) returns a signed URL valid for 15
+minutes that needs no key; `logs_fetch_archived` finds one call in them. Sandbox logs and records
+are deleted after 30 days instead. Deleting an archive file is done in the dashboard.
 """,
     },
     "collaborators": {
@@ -189,7 +195,8 @@ Default plans (an instance can configure its own):
 Every logged data-plane call counts, in both environments, failures included; calls refused
 with 429 do not. Past the limit a call is refused with 429 `quota_exceeded` (enterprise goes on
 and counts overage). `subscription_get` shows the plan, cycle dates, usage and what remains. Changing
-or cancelling a plan is done in the dashboard.
+or cancelling a plan is done by a person in the dashboard when the instance allows self-service
+(`MINAPI_SELF_SERVICE_PLANS`), otherwise by an instance admin (`minapi users set-plan EMAIL PLAN`).
 """,
     },
     "mcp": {

@@ -61,7 +61,19 @@ INVALID = {
     "default plan": ({"DEFAULT_PLAN": "gold"}, "MINAPI_DEFAULT_PLAN"),
     "empty plugin list": ({"PLUGINS": " , "}, "MINAPI_PLUGINS"),
     "short secret": ({"SECRET_KEY": "short"}, "at least 16"),
+    "archive url scheme": ({"ARCHIVE_URL": "ftp://host/archives"}, "MINAPI_ARCHIVE_URL"),
+    "archive bucket": ({"ARCHIVE_URL": "s3:///prefix"}, "MINAPI_ARCHIVE_URL"),
+    "s3 endpoint": ({"S3_ENDPOINT_URL": "localhost:9000"}, "MINAPI_S3_ENDPOINT_URL"),
+    "self-service flag": ({"SELF_SERVICE_PLANS": "sometimes"}, "MINAPI_SELF_SERVICE_PLANS"),
 }
+
+
+def test_archive_url_defaults_to_the_instance_folder(tmp_path, monkeypatch):
+    assert create_app(base_config(tmp_path)).config["ARCHIVE_URL"] == str(tmp_path / "archives")
+    monkeypatch.chdir(tmp_path)
+    assert create_app(base_config(tmp_path, ARCHIVE_URL="store")).config["ARCHIVE_URL"] == str(tmp_path / "store")
+    app = create_app(base_config(tmp_path, ARCHIVE_URL="s3://bucket/a/b/", S3_ENDPOINT_URL="http://127.0.0.1:9000/"))
+    assert (app.config["ARCHIVE_URL"], app.config["S3_ENDPOINT_URL"]) == ("s3://bucket/a/b", "http://127.0.0.1:9000")
 
 
 @pytest.mark.parametrize("override,message", INVALID.values(), ids=INVALID.keys())

@@ -41,6 +41,8 @@ def dummy(name, field, record_id):
         return 1
     if name == "email":
         return "someone@example.com"
+    if name == "date":
+        return "2020-01-01"
     return "x"
 
 
@@ -75,7 +77,8 @@ def test_every_action_refuses_another_accounts_endpoint_over_rest(app, world, re
     ref = {"id": ep.info["id"], "slug": ep.slug, "name": "Secret"}[ref_kind]
     actions = targeted_actions(app)
     assert {"endpoints_get", "endpoints_update", "endpoints_delete", "collaborators_create_key",
-            "api_call_get", "api_call_delete"} <= {a.tool_name for a in actions}
+            "api_call_get", "api_call_delete", "logs_search", "logs_fetch_archived", "stats_get",
+            "archives_list", "archives_download", "archives_delete"} <= {a.tool_name for a in actions}
     for action in actions:
         resp = rest_call(attacker, action, build(action, ref, record))
         assert resp.status_code == 404, (action.tool_name, resp.json)
@@ -115,3 +118,53 @@ def test_keys_of_one_account_never_open_anothers_data(app, world):
     assert [r["data"]["item"] for r in ep.call("GET").json["data"]] == ["private"]
     listing = attacker.api("GET", "/api/v1/endpoints").json["endpoints"]
     assert "Secret" not in {e["name"] for e in listing}
+
+
+def test_account_wide_reads_never_show_another_accounts_logs_stats_or_archives(app, world):
+    """The actions that take no endpoint: logs_lookup, logs_search, stats_get, subscription_get,
+    archives_list. The victim has sandbox and archived production calls; the attacker one call."""
+    from app.gateway.models import CallLog
+    from plugins.archives.services import archive_logs
+    from tests.log_helpers import backdate, days_ago, log_id
+
+    victim, ep, record, attacker = world
+    secret_log = victim.api("GET", "/api/v1/logs/lookup", query_string={"record_id": record}).json["logs"][0]["id"]
+    assert ep.deploy().status_code == 200
+    archived = log_id(ep.call("POST", key=ep.live, json={"item": "archived secret"}))
+    backdate(app, CallLog, [archived], created_at=days_ago(40))
+    with app.app_context():
+        assert archive_logs()["logs"] == 1
+    mine = attacker.create_endpoint(name="Mine3", fields=[])
+    own_log = log_id(mine.call("POST", json={"item": "mine"}))
+    probes = [("GET", "/api/v1/logs/lookup", {"log_id": secret_log}),
+              ("GET", "/api/v1/logs/lookup", {"record_id": record})]
+    for method, path, params in probes:
+        resp = attacker.api(method, path, query_string=params)
+        assert resp.status_code == 404 and resp.json["error"]["code"] == "log_not_found"
+    for params in ({}, {"query": "private"}, {"key": "k"}, {"key": "owner"}, {"environment": "production"}):
+        logs = attacker.api("GET", "/api/v1/logs", query_string=params).json["logs"]
+        assert {log["id"] for log in logs} <= {own_log}, params
+    stats = attacker.api("GET", "/api/v1/stats").json
+    assert stats["totals"]["calls"] == 1 and [k["endpoint"] for k in stats["keys"]] == ["Mine3"]
+    assert attacker.api("GET", "/api/v1/subscription").json["calls_used"] == 1
+    assert attacker.api("GET", "/api/v1/archives").json["archives"] == []
+    assert len(victim.api("GET", "/api/v1/archives").json["archives"]) == 1
+
+    key = mcp_key(app, "attacker@example.com")
+
+    async def go(client):
+        return {
+            "lookup": await client.call_tool("logs_lookup", {"log_id": secret_log}),
+            "search": await client.call_tool("logs_search", {"query": "secret"}),
+            "stats": await client.call_tool("stats_get", {}),
+            "subscription": await client.call_tool("subscription_get", {}),
+            "archives": await client.call_tool("archives_list", {}),
+        }
+
+    with LiveServer(app) as server:
+        out = mcp_call(server.url, key, go)
+    assert out["lookup"].is_error and out["lookup"].structured_content["error"]["code"] == "log_not_found"
+    assert out["search"].structured_content["logs"] == []
+    assert out["stats"].structured_content["totals"]["calls"] == 1
+    assert out["subscription"].structured_content["calls_used"] == 1
+    assert out["archives"].structured_content["archives"] == []

@@ -1,0 +1,15 @@
+"""The `logs` family: find and read the call logs of your endpoints (hot and archived)."""
+
+from app.tools import hookimpl
+from plugins.logs import actions as a
+
+
+@hookimpl
+def register_tools(tools):
+    fam = tools.family("logs", summary="Find and read the call logs of your endpoints.")
+    fam.action(a.lookup, kind="read", http="GET /logs/lookup", args=a.LookupArgs, returns=a.LogList,
+               title="Look up a call log")
+    fam.action(a.search, kind="read", http="GET /logs", args=a.SearchArgs, returns=a.LogPage,
+               title="Search call logs")
+    fam.action(a.fetch_archived, kind="read", http="GET /logs/archived", args=a.ArchivedArgs,
+               returns=a.LogList, title="Read archived call logs")

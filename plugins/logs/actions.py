@@ -1,0 +1,176 @@
+"""The logs actions: look a call up, search the calls, read an archived call.
+
+Every query is filtered by `app.gateway.visibility.visible_logs`: an owner sees the calls
+of their endpoints, a collaborator only the calls made with their own key.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime, timezone
+
+from marshmallow import Schema, ValidationError, fields, validate
+from sqlalchemy import select
+
+from app.auth.actor import current_actor
+from app.errors import NotFound, ValidationFailed
+from app.extensions import db
+from app.gateway import endpoints as ep_service
+from app.gateway.models import ENVIRONMENTS, CallLog, EndpointKey
+from app.gateway.visibility import endpoint_for_logs, visible_logs
+from app.search import matches
+from plugins.endpoints import schemas as s
+from plugins.logs.rows import LogRow, as_rows
+
+LOOKUP_MAX = 50
+ID = validate.Length(min=1, max=40)
+
+
+class LogNotFound(NotFound):
+    code, message = "log_not_found", "No call log with this id in your account."
+
+
+class Moment(fields.String):
+    """An ISO 8601 date or date-time; a time without a zone is UTC."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ValidationError("not an ISO 8601 date or time") from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+class LookupArgs(Schema):
+    log_id = fields.String(load_default=None, allow_none=True, validate=ID,
+                           metadata={"description": "One call log (log_…)."})
+    record_id = fields.String(load_default=None, allow_none=True, validate=ID,
+                              metadata={"description": "A record (rec_…): every call that touched it."})
+
+
+class SearchArgs(s.Page):
+    query = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500),
+                          metadata={"description": "Words that must all appear (payload, method, record id, "
+                                                   "error code)."})
+    endpoint = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=120),
+                             metadata={"description": "Only this endpoint (id, slug or name)."})
+    environment = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(ENVIRONMENTS),
+                                metadata={"description": "sandbox or production; both when left out."})
+    status = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(["success", "failed"]))
+    key = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=100),
+                        metadata={"description": "Only calls made with this key: a collaboration key's id "
+                                                 "or name, or 'owner'."})
+    start = Moment(data_key="from", load_default=None, allow_none=True,
+                   metadata={"description": "ISO 8601; calls at or after this time.", "format": "date-time"})
+    end = Moment(data_key="to", load_default=None, allow_none=True,
+                 metadata={"description": "ISO 8601; calls at or before this time.", "format": "date-time"})
+    date_basis = fields.String(load_default="created", validate=validate.OneOf(["created", "processed"]),
+                               metadata={"description": "Which time from/to apply to: created (default, "
+                                                        "when the call arrived) or processed."})
+
+
+class ArchivedArgs(Schema):
+    endpoint = s.endpoint_ref()
+    log_id = fields.String(load_default=None, allow_none=True, validate=ID)
+    record_id = fields.String(load_default=None, allow_none=True, validate=ID)
+
+
+class LogList(Schema):
+    logs = fields.List(fields.Nested(LogRow), required=True)
+    has_more = fields.Boolean(required=True)
+
+
+class LogPage(LogList):
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+def encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"l{seq}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if raw[0] != "l":
+            raise ValueError
+        return int(raw[1:])
+    except (ValueError, IndexError, UnicodeDecodeError):
+        raise ValidationFailed("The cursor is not valid; use next_cursor from the previous page.",
+                               details={"cursor": ["not a cursor from this tool"]}) from None
+
+
+def one_of(log_id, record_id) -> None:
+    if bool(log_id) == bool(record_id):
+        raise ValidationFailed("Give either log_id or record_id.",
+                               details={"log_id": ["give log_id or record_id, not both or neither"]})
+
+
+def lookup(log_id: str | None, record_id: str | None) -> dict:
+    """Look up call logs: one call by log_id, or every call that touched a record by record_id (newest
+    first, at most 50). Each log shows time, environment, method, key, status, error code, latency,
+    request payload and webhook delivery. Production calls older than 30 days are archived: use
+    logs_fetch_archived for those."""
+    one_of(log_id, record_id)
+    query = select(CallLog).where(visible_logs(current_actor().account_id))
+    query = query.where(CallLog.id == log_id) if log_id else query.where(CallLog.record_id == record_id)
+    logs = list(db.session.scalars(query.order_by(CallLog.seq.desc()).limit(LOOKUP_MAX + 1)))
+    if not logs:
+        raise LogNotFound("No call log with this id in your account (older production calls are in the "
+                          "archives: logs_fetch_archived)." if log_id else
+                          "No call log for this record in your account.")
+    return {"logs": as_rows(logs[:LOOKUP_MAX]), "has_more": len(logs) > LOOKUP_MAX}
+
+
+def search(query: str | None, endpoint: str | None, environment: str | None, status: str | None,
+           key: str | None, start: datetime | None, end: datetime | None, date_basis: str, limit: int,
+           cursor: str | None) -> dict:
+    """Search your call logs, newest first: full text over payloads, methods, record ids and error codes
+    (query), filtered by endpoint, environment (both by default), status (success/failed), key
+    (a collaboration key's id or name, or 'owner') and a time range (from/to, ISO 8601) on the created
+    or processed time (date_basis). Pages with limit and cursor; returns logs and next_cursor."""
+    account_id = current_actor().account_id
+    stmt = select(CallLog).where(visible_logs(account_id))
+    ep = endpoint_for_logs(account_id, endpoint) if endpoint else None
+    if ep is not None:
+        stmt = stmt.where(CallLog.endpoint_id == ep.id)
+    if environment:
+        stmt = stmt.where(CallLog.environment == environment)
+    if status:
+        stmt = stmt.where(CallLog.outcome == status)
+    if key:
+        keys = select(EndpointKey.id).where((EndpointKey.id == key) | (EndpointKey.name == key))
+        stmt = stmt.where(CallLog.key_id.in_(keys if ep is None else keys.where(EndpointKey.endpoint_id == ep.id)))
+    column = CallLog.created_at if date_basis == "created" else CallLog.processed_at
+    if start and end and start > end:
+        raise ValidationFailed("'from' must be before 'to'.", details={"from": ["after 'to'"]})
+    if start:
+        stmt = stmt.where(column >= start)
+    if end:
+        stmt = stmt.where(column <= end)
+    if query and query.strip():
+        stmt = stmt.where(matches(CallLog, query))
+    after = decode_cursor(cursor)
+    if after is not None:
+        stmt = stmt.where(CallLog.seq < after)
+    logs = list(db.session.scalars(stmt.order_by(CallLog.seq.desc()).limit(limit + 1)))
+    more = len(logs) > limit
+    logs = logs[:limit]
+    return {"logs": as_rows(logs), "has_more": more, "next_cursor": encode_cursor(logs[-1].seq) if more else None}
+
+
+def fetch_archived(endpoint: str, log_id: str | None, record_id: str | None) -> dict:
+    """Read archived calls of one of your endpoints: production call logs older than 30 days live in
+    daily archive files, not in logs_search. Give log_id for one call, or record_id for every archived
+    call that touched that record (newest first, at most 50). Returns the logs with their payloads."""
+    ep = ep_service.find_owned(current_actor().account_id, endpoint)
+    one_of(log_id, record_id)
+    from plugins.archives import services as archives  # the archive files belong to the archives family
+
+    rows = archives.find_archived(ep, log_id=log_id, record_id=record_id, limit=LOOKUP_MAX + 1)
+    if not rows:
+        raise LogNotFound("No archived call with this " + ("log id" if log_id else "record id")
+                          + " in this endpoint's archives.")
+    return {"logs": rows[:LOOKUP_MAX], "has_more": len(rows) > LOOKUP_MAX}
