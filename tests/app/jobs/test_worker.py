@@ -20,7 +20,7 @@ from tests.sample_plugins import TEST_JOBS
 @pytest.fixture
 def jobs_app(make_app, fake_plugin, tmp_path):
     name, _ = fake_plugin(TEST_JOBS)
-    app = make_app(PLUGINS=f"builtin,{name}", JOB_BACKOFF_BASE=0.2, JOB_BACKOFF_MAX=0.4,
+    app = make_app(PLUGINS=f"builtin,{name}", JOB_BACKOFF_BASE=0.5, JOB_BACKOFF_MAX=0.5,
                    TICK_PATH=str(tmp_path / "ticks"))
     app.key = mcp_key(app)
     return app

@@ -77,7 +77,7 @@ def until_log(app, log_id, status, *, worker=True, timeout=20):
 
 
 def test_signed_delivery_is_retried_after_a_500_and_its_outcome_kept_on_the_log(gateway):
-    app = gateway()
+    app = gateway(JOB_BACKOFF_BASE=1, JOB_BACKOFF_MAX=1)  # the retry waits at least 0.75 s
     with Receiver([500]) as receiver:
         configure(app, url=receiver.url + "/hooks?src=minapi", auth_header="X-Api-Token", auth_value="tok-123")
         made = write(app)
@@ -137,7 +137,7 @@ def test_private_targets_are_refused_unless_allowed(gateway):
 
 
 def test_redirects_are_not_followed(gateway):
-    app = gateway()
+    app = gateway(JOB_BACKOFF_BASE=60)
     with Receiver([302]) as receiver:
         configure(app, url=receiver.url)
         made = write(app)
