@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import time
+from types import SimpleNamespace
 from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from typing import Callable
@@ -27,6 +28,7 @@ from app.gateway.fields import check_record, search_source
 from app.gateway.models import PRODUCTION, SANDBOX, Endpoint, EndpointKey, config_of
 from app.gateway.ratelimit import check_rate
 from app.jobs import enqueue
+from app.notify import notify_failed_call, notify_usage
 from app.search import searchable_text
 
 MAX_BODY = 100 * 1024
@@ -245,7 +247,10 @@ def record(call: Call, action: str, outcome: Outcome, data, record_id) -> str:
     usage.count(account_id=endpoint.account_id, endpoint_id=endpoint.id, environment=env, key_id=call.key.id,
                 success=success, write=action in WRITES, latency_ms=latency)
     if outcome.status != 429:  # refused for rate or quota: logged, not charged
-        usage.charge(call.account, call.cycle_start)
+        calls, limit = usage.charge(call.account, call.cycle_start)
+        notify_usage(call.account.id, calls, limit, cycle_start=call.cycle_start)  # returns at once below 80 %
+    if not success and (config_of(endpoint, env) or {}).get("notifications", {}).get("on_failed_call"):
+        notify_failed_call(SimpleNamespace(id=log["id"], endpoint_id=endpoint.id, environment=env))
     if target:
         enqueue("webhook.deliver", {
             "log_id": log["id"], "endpoint_id": endpoint.id, "environment": env, "url": target["url"],

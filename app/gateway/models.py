@@ -157,3 +157,29 @@ class UsageCycle(db.Model):
     overage: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
     __table_args__ = (UniqueConstraint("account_id", "cycle_start", name="uq_usage_cycles_account_id"),)
+
+
+class Invitation(TimestampMixin, db.Model):
+    """An email invitation to a collaboration key; accepted, it shares the endpoint with that account."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("inv"))
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("endpoints.id", ondelete="CASCADE"), nullable=False,
+                                             index=True)
+    key_id: Mapped[str] = mapped_column(ForeignKey("endpoint_keys.id", ondelete="CASCADE"), nullable=False)
+    email: Mapped[str] = mapped_column(String(254), nullable=False)  # lower-cased
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="pending")  # pending/accepted/revoked
+    invited_by: Mapped[str | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    accepted_by: Mapped[str | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), nullable=True,
+                                                    index=True)
+
+    @property
+    def state(self) -> str:
+        """pending, accepted, revoked, or expired (a pending invitation past its date)."""
+        if self.status == "pending" and self.expires_at <= utcnow():
+            return "expired"
+        return self.status

@@ -39,8 +39,9 @@ class QuotaExceeded(AppError):
     status, code = 429, "quota_exceeded"
 
 
-def charge(account, cycle_start: datetime) -> int:
-    """Count one call against the plan; raise QuotaExceeded past the limit (unless the plan has overage).
+def charge(account, cycle_start: datetime) -> tuple[int, int]:
+    """Count one call against the plan; returns (calls this cycle, the plan's calls). Raises
+    QuotaExceeded past the limit (unless the plan has overage).
 
     Runs at the end of the call's transaction; the caller rolls back on QuotaExceeded.
     """
@@ -50,4 +51,4 @@ def charge(account, cycle_start: datetime) -> int:
     if calls > plan["calls"] and not plan.get("overage_price"):
         raise QuotaExceeded(f"Your {account.plan} plan's {plan['calls']:,} calls for this cycle are used up.",
                             details={"limit": plan["calls"], "used": calls - 1})
-    return calls
+    return calls, plan["calls"]

@@ -8,37 +8,28 @@ to (SPEC §1), never the owner's or other collaborators' calls. Every read of ca
 
 from __future__ import annotations
 
-from sqlalchemy import Select, or_
+from sqlalchemy import Select, or_, select
 from sqlalchemy.sql import ColumnElement
 
-from app.gateway.models import CallLog
+from app.gateway.models import CallLog, Invitation
 
 
-def shared_key_ids(account_id: str) -> Select | None:
-    """The collaboration keys through which `account_id` sees a shared endpoint, as a SELECT of
-    `endpoint_keys.id`, or None when there are none.
-
-    Shared endpoints arrive with the invitations work: once an invitation is accepted, return
-    here e.g. ``select(Invitation.key_id).where(Invitation.accepted_by == account_id,
-    Invitation.status == "accepted")``. A key id names exactly one (endpoint, key) pair, so
-    the key id alone is the pair.
-    """
-    return None
+def shared_key_ids(account_id: str) -> Select:
+    """The collaboration keys through which `account_id` sees a shared endpoint (accepted
+    invitations), as a SELECT of key ids. A key id names exactly one (endpoint, key) pair."""
+    return select(Invitation.key_id).where(Invitation.accepted_by == account_id, Invitation.status == "accepted")
 
 
 def visible_logs(account_id: str) -> ColumnElement:
     """A WHERE clause on `CallLog`: the calls of endpoints `account_id` owns, plus the calls made
     with the collaboration keys it was invited to."""
     own = CallLog.account_id == account_id  # call_logs.account_id is the endpoint owner's
-    shared = shared_key_ids(account_id)
-    if shared is None:
-        return own
-    return or_(own, CallLog.key_id.in_(shared))
+    return or_(own, CallLog.key_id.in_(shared_key_ids(account_id)))
 
 
 def endpoint_for_logs(account_id: str, ref: str):
-    """The endpoint a logs filter names: one the account owns (shared endpoints join here with the
-    invitations work; their rows are still cut down to the caller's key by `visible_logs`)."""
-    from app.gateway.endpoints import find_owned
+    """The endpoint a logs filter names: one the account owns or has been shared (the rows of a
+    shared one are still cut down to the caller's key by `visible_logs`)."""
+    from app.gateway.sharing import find_visible
 
-    return find_owned(account_id, ref)
+    return find_visible(account_id, ref).endpoint

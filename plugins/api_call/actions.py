@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from app.auth.actor import current_actor
 from app.errors import AppError
-from app.gateway import endpoints as ep_service
+from app.gateway import sharing
 from app.gateway.calls import Call, handle
 from plugins.endpoints import schemas as s
 
@@ -44,8 +44,9 @@ class Response(Schema):
 
 
 def _call(endpoint: str, environment: str, method: str, **kw) -> dict:
-    ep = ep_service.find_owned(current_actor().account_id, endpoint)
-    outcome = handle(Call(method=method, endpoint=ep, key=ep_service.owner_key(ep), environment=environment,
+    # The owner calls with the owner key; a collaborator with the key shared with them (its rights apply).
+    access = sharing.find_visible(current_actor().account_id, endpoint)
+    outcome = handle(Call(method=method, endpoint=access.endpoint, key=access.key, environment=environment,
                           via="api_call", **kw))
     if outcome.status >= 400:
         err = outcome.body["error"]

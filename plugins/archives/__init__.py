@@ -27,6 +27,15 @@ def register_blueprints(app):
 
 
 @hookimpl
+def register_jobs(jobs):
+    from datetime import timedelta
+
+    from plugins.archives.jobs import daily
+
+    jobs.periodic("archives.daily", daily, every=timedelta(days=1))
+
+
+@hookimpl
 def register_commands(cli):
     from plugins.archives.cli import archive
 

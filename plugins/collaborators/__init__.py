@@ -1,4 +1,4 @@
-"""The `collaborators` family: collaboration keys (named key pairs with CRUD rights)."""
+"""The `collaborators` family: collaboration keys (named key pairs with CRUD rights) and invitations."""
 
 from app.tools import hookimpl
 from plugins.collaborators import actions as a
@@ -21,3 +21,17 @@ def register_tools(tools):
                args=a.KeyArgs, returns=a.NewKey, title="Regenerate a key")
     fam.action(a.delete_key, kind="destructive", http="DELETE /collaborators/<endpoint>/keys/<key>",
                args=a.KeyArgs, returns=a.Deleted, title="Delete a key")
+    fam.action(a.list_invitations, kind="read", http="GET /collaborators/<endpoint>/invitations",
+               args=a.ListInvitationsArgs, returns=a.InvitationList, title="List invitations")
+    fam.action(a.invite, kind="write", http="POST /collaborators/<endpoint>/invitations", args=a.InviteArgs,
+               returns=a.InvitationView, status=201, title="Invite a collaborator")
+    fam.action(a.revoke_invitation, kind="destructive",
+               http="POST /collaborators/<endpoint>/invitations/<invitation>/revoke", args=a.RevokeArgs,
+               returns=a.InvitationView, title="Revoke an invitation")
+
+
+@hookimpl
+def register_blueprints(app):
+    from plugins.collaborators.views import bp
+
+    app.register_blueprint(bp)

@@ -8,9 +8,10 @@ from sqlalchemy import or_, select
 from app.auth.actor import current_actor
 from app.errors import Conflict, NotFound
 from app.extensions import db
-from app.gateway import endpoints as ep_service
 from app.gateway import keys as key_service
+from app.gateway import sharing
 from app.gateway.models import EndpointKey
+from plugins.collaborators import invitations
 from plugins.endpoints import schemas as s
 
 OWNER_RIGHTS = dict.fromkeys(key_service.RIGHTS, True)
@@ -70,7 +71,7 @@ def view(key: EndpointKey) -> dict:
 
 
 def _endpoint(ref):
-    return ep_service.find_owned(current_actor().account_id, ref)
+    return sharing.find_owned_explained(current_actor().account_id, ref)
 
 
 def _key(endpoint, ref: str) -> EndpointKey:
@@ -139,3 +140,68 @@ def delete_key(endpoint: str, key: str) -> dict:
     row = _key(_endpoint(endpoint), key)
     db.session.delete(row)
     return {"deleted": row.id}
+
+
+# -- invitations ------------------------------------------------------------------------------
+
+
+class InviteArgs(KeyArgs):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+
+
+class ListInvitationsArgs(EndpointArgs):
+    key = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100),
+                        metadata={"description": "Only invitations to this key (id or name)."})
+
+
+class RevokeArgs(EndpointArgs):
+    invitation = fields.String(required=True, validate=validate.Length(max=40),
+                               metadata={"description": "The invitation's id (inv_…)."})
+
+
+class InvitationView(Schema):
+    id = fields.String(required=True)
+    email = fields.String(required=True)
+    key = fields.String(required=True, metadata={"description": "The collaboration key's name."})
+    status = fields.String(required=True, metadata={"description": "pending, accepted, revoked or expired."})
+    created_at = fields.DateTime()
+    expires_at = fields.DateTime()
+    accepted_at = fields.DateTime(allow_none=True)
+
+
+class InvitationList(Schema):
+    invitations = fields.List(fields.Nested(InvitationView), required=True)
+
+
+def invitation_view(inv) -> dict:
+    key = db.session.get(EndpointKey, inv.key_id)
+    return {"id": inv.id, "email": inv.email, "key": key.name if key else "", "status": inv.state,
+            "created_at": inv.created_at, "expires_at": inv.expires_at, "accepted_at": inv.accepted_at}
+
+
+def invite(endpoint: str, key: str, email: str) -> dict:
+    """Invite someone by email to collaborate on an endpoint through one collaboration key.
+
+    They get an email with a link; accepting needs signing in (or up) with that address. The
+    endpoint then appears in their account as shared, with the key's rights. Several people can
+    share one key. Returns the invitation (pending); it expires after 7 days.
+    """
+    from app.accounts.models import Account
+
+    ep = _endpoint(endpoint)
+    row = _key(ep, key)
+    inviter = db.session.get(Account, current_actor().account_id)
+    return invitation_view(invitations.invite(ep, row, email, inviter))
+
+
+def list_invitations(endpoint: str, key: str | None = None) -> dict:
+    """List an endpoint's invitations (optionally for one key) with their status: pending, accepted,
+    revoked or expired."""
+    ep = _endpoint(endpoint)
+    row = _key(ep, key) if key else None
+    return {"invitations": [invitation_view(i) for i in invitations.for_endpoint(ep, row)]}
+
+
+def revoke_invitation(endpoint: str, invitation: str) -> dict:
+    """Revoke an invitation; an accepted one stops sharing the endpoint with that person."""
+    return invitation_view(invitations.revoke(invitations.get(_endpoint(endpoint), invitation)))

@@ -7,8 +7,9 @@ from marshmallow import fields as mf
 
 from app.auth.actor import current_actor
 from app.gateway import endpoints as service
+from app.gateway import sharing
 from plugins.endpoints import schemas as s
-from plugins.endpoints.views import detail, summary
+from plugins.endpoints.views import detail, shared_detail, summary
 
 # -- arguments ------------------------------------------------------------------------------
 
@@ -76,7 +77,16 @@ class OwnerKeyView(Schema):
     production_prefix = mf.String()
 
 
+class SharedKey(Schema):
+    id = mf.String()
+    name = mf.String()
+    permissions = mf.Nested(s.Permissions)
+    active = mf.Boolean()
+
+
 class Detail(Summary):
+    """An endpoint as its owner sees it; a collaborator gets the summary, urls, fields and shared_key."""
+
     urls = mf.Dict(keys=mf.String(), values=mf.String())
     environments = mf.Nested(Environments)
     owner_key = mf.Nested(OwnerKeyView)
@@ -84,6 +94,8 @@ class Detail(Summary):
     can_deploy = mf.Boolean(metadata={"description": "True once a sandbox call has succeeded."})
     deployed_at = mf.DateTime(allow_none=True)
     webhook_secret = mf.String(metadata={"description": "Verifies webhook signatures (Standard Webhooks)."})
+    fields = mf.List(mf.Nested(s.FieldDef), metadata={"description": "Shared endpoints: the field definitions."})
+    shared_key = mf.Nested(SharedKey, metadata={"description": "Shared endpoints: the key shared with you."})
 
 
 class KeyPair(Schema):
@@ -112,25 +124,33 @@ class Deleted(Schema):
 
 
 def _mine(ref: str):
-    return service.find_owned(current_actor().account_id, ref)
+    return sharing.find_owned_explained(current_actor().account_id, ref)
 
 
 def list_endpoints(limit: int, cursor: str | None) -> dict:
-    """List your endpoints (name, slug, URL, deploy state), oldest first.
-
-    Use it to find an endpoint before reading or changing it. Pages with `cursor`:
-    pass the `next_cursor` of the previous answer.
+    """List your endpoints and those shared with you (role owner or shared): name, slug, URL, deploy
+    state. Use it to find an endpoint before reading or changing it. Pages with `cursor`: pass the
+    `next_cursor` of the previous answer.
     """
-    rows = service.list_owned(current_actor().account_id, limit=limit, after=cursor)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return {"endpoints": [summary(e) for e in rows], "next_cursor": rows[-1].id if more else None}
+    account_id = current_actor().account_id
+    rows = [(e, "owner") for e in service.list_owned(account_id, limit=service.MAX_ENDPOINTS)]
+    rows += [(e, "shared") for e, _key in sharing.shared_rows(account_id)]
+    rows = sorted(rows, key=lambda r: r[0].id)
+    if cursor:
+        rows = [r for r in rows if r[0].id > cursor]
+    page = rows[:limit]
+    return {"endpoints": [summary(e, role) for e, role in page],
+            "next_cursor": page[-1][0].id if len(rows) > limit else None}
 
 
 def get(endpoint: str) -> dict:
     """Show one endpoint: fields, both environments' webhook and notification settings, key prefixes,
-    URLs and deploy state. Name it by id, slug or name."""
-    return detail(_mine(endpoint))
+    URLs and deploy state (for a shared endpoint: its fields and your key's rights). Name it by id,
+    slug or name."""
+    access = sharing.find_visible(current_actor().account_id, endpoint)
+    if access.role == "shared":
+        return shared_detail(access.endpoint, access.key)
+    return detail(access.endpoint)
 
 
 def create(name: str, description: str, fields: list | None = None) -> dict:

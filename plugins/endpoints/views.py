@@ -9,10 +9,17 @@ from app.gateway import endpoints as service
 from app.gateway.models import EndpointKey
 
 
-def summary(ep) -> dict:
+def summary(ep, role: str = "owner") -> dict:
     return {"id": ep.id, "name": ep.name, "slug": ep.slug, "description": ep.description, "active": ep.active,
-            "version": ep.version, "deployed": ep.version > 0, "role": "owner", "created_at": ep.created_at,
+            "version": ep.version, "deployed": ep.version > 0, "role": role, "created_at": ep.created_at,
             "url": service.urls(ep)["data"]}
+
+
+def shared_detail(ep, key) -> dict:
+    """What a collaborator sees: the endpoint and the rights of the key shared with them; no secrets."""
+    fields = (ep.production_config or ep.sandbox_config or {}).get("fields") or []
+    return {**summary(ep, "shared"), "urls": service.urls(ep), "fields": fields,
+            "shared_key": {"id": key.id, "name": key.name, "permissions": key.permissions, "active": key.active}}
 
 
 def env_config(config: dict | None) -> dict | None:

@@ -13,3 +13,5 @@ def register_tools(tools):
                title="Search call logs")
     fam.action(a.fetch_archived, kind="read", http="GET /logs/archived", args=a.ArchivedArgs,
                returns=a.LogList, title="Read archived call logs")
+    fam.action(a.resend_webhook, kind="write", http="POST /logs/<log_id>/resend_webhook", args=a.ResendArgs,
+               returns=a.LogList, title="Re-send a failed webhook")

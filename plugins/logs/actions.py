@@ -174,3 +174,17 @@ def fetch_archived(endpoint: str, log_id: str | None, record_id: str | None) -> 
         raise LogNotFound("No archived call with this " + ("log id" if log_id else "record id")
                           + " in this endpoint's archives.")
     return {"logs": rows[:LOOKUP_MAX], "has_more": len(rows) > LOOKUP_MAX}
+
+
+class ResendArgs(Schema):
+    log_id = fields.String(required=True, validate=ID, metadata={"description": "The call log (log_…)."})
+
+
+def resend_webhook(log_id: str) -> dict:
+    """Send a failed webhook delivery again (same payload, same webhook-id, so receivers can tell a
+    repeat). Only for your own endpoints' calls whose delivery failed. Returns the call log, its
+    webhook back to pending; logs_lookup shows the new outcome once the worker has tried."""
+    from app.webhooks import resend
+
+    log = resend(current_actor().account_id, log_id)
+    return {"logs": as_rows([log]), "has_more": False}

@@ -146,7 +146,8 @@ def test_periodic_task_runs_once_per_period_whatever_the_number_of_workers(jobs_
         assert [w.schedule_periodic() for w in others] == [[], [], []]  # not due again for an hour
         db.session.execute(update(JobSchedule).values(next_run_at=utcnow() - timedelta(seconds=1)))
         db.session.commit()
-        assert [w.schedule_periodic() for w in others] == [["jobs.prune", "testjobs.tick"], [], []]
+        first, *rest = [w.schedule_periodic() for w in others]
+        assert {"jobs.prune", "archives.daily", "testjobs.tick"} <= set(first) and rest == [[], []]
         row = db.session.get(JobSchedule, "testjobs.tick")
         assert row.next_run_at > utcnow() + timedelta(minutes=59)
     burst(jobs_app)

@@ -10,9 +10,9 @@ from sqlalchemy import select, update
 from app.accounts.models import Account
 from app.db import utcnow
 from app.extensions import db
-from app.gateway.models import CallLog, UsageCycle
+from app.gateway.models import UsageCycle
 from app.jobs.models import Job
-from app.notify import notify_failed_call, notify_usage
+from app.notify import notify_usage
 from app.notify.models import NotificationThrottle
 from tests.gateway_helpers import make_owner
 from tests.receivers import Receiver, wait_until
@@ -57,11 +57,10 @@ def failed_call(app) -> str:
 
 
 def notify(app, log_id):
-    """What the gateway does after logging a failed call."""
+    """Whether the gateway queued a notification when it logged this failed call."""
     with app.app_context():
-        job = notify_failed_call(db.session.scalar(select(CallLog).where(CallLog.id == log_id)))
-        db.session.commit()
-        return job is not None
+        jobs = db.session.scalars(select(Job).where(Job.kind == "notify.event")).all()
+        return any(job.payload.get("log_id") == log_id for job in jobs)
 
 
 def burst(app):
@@ -174,3 +173,17 @@ def test_usage_alerts_fire_once_per_threshold_and_cycle(gateway):
     assert subjects == ["minapi: you have used 100 % of your plan's calls"] * 2 + \
         ["minapi: you have used 80 % of your plan's calls"]
     assert all(m["To"] == "owner@example.com" for m in outbox(app))
+
+
+def test_the_gateway_sends_usage_alerts_at_80_and_100_percent(make_app):
+    app = make_app(PLANS={"tiny": {"calls": 5, "price": 0}}, DEFAULT_PLAN="tiny")
+    ep = make_owner(app.test_client()).create_endpoint()
+    statuses = [ep.call("GET").status_code for _ in range(3)]
+    burst(app)
+    assert outbox(app) == []  # 3 of 5: nothing yet
+    statuses += [ep.call("GET").status_code for _ in range(4)]  # 4 (80 %), 5 (100 %), then refused twice
+    burst(app)
+    assert statuses == [200] * 5 + [429] * 2
+    subjects = sorted(m["Subject"] for m in outbox(app))
+    assert subjects == ["minapi: you have used 100 % of your plan's calls",
+                        "minapi: you have used 80 % of your plan's calls"]

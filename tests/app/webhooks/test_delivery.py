@@ -10,7 +10,6 @@ from standardwebhooks.webhooks import Webhook
 from app.extensions import db
 from app.gateway.models import CallLog
 from app.jobs.models import Job
-from app.webhooks import resend
 from tests.conftest import ON_POSTGRES
 from tests.gateway_helpers import make_owner
 from tests.receivers import Receiver, wait_until, worker_env, worker_process
@@ -155,10 +154,9 @@ def test_a_delivery_that_failed_for_good_can_be_resent(gateway):
         failed = until_log(app, made["log_id"], "failed")
         assert (failed.webhook_attempts, failed.webhook_last_status) == (8, 500)
         assert webhook_job(app, made["log_id"]).status == "dead"
-        with app.app_context():
-            account_id = failed.account_id
-            assert resend(account_id, made["log_id"]).webhook_status == "pending"
-            db.session.commit()
+        resent = app.owner.api("POST", f"/api/v1/logs/{made['log_id']}/resend_webhook")
+        assert resent.status_code == 200, resent.json
+        assert resent.json["logs"][0]["webhook_status"] == "pending"
         done = until_log(app, made["log_id"], "delivered")
     assert done.webhook_attempts == 9
     assert len({r.headers["webhook-id"] for r in receiver.requests}) == 1  # a re-send is the same message
@@ -166,8 +164,6 @@ def test_a_delivery_that_failed_for_good_can_be_resent(gateway):
 
 
 def test_resend_is_scoped_to_the_owner_and_to_failed_deliveries(gateway):
-    from app.errors import AppError
-
     app = gateway()
     eve = make_owner(app.test_client(), email="eve@example.com").create_endpoint(name="Eve's")
     with Receiver() as receiver:
@@ -176,13 +172,10 @@ def test_resend_is_scoped_to_the_owner_and_to_failed_deliveries(gateway):
         made = write(app)
         theirs = write(app, eve)
         until_log(app, made["log_id"], "delivered")
-    with app.app_context():
-        mine = call_log(app, made["log_id"]).account_id
-        for log_id, code in [(made["log_id"], "webhook_not_failed"), (theirs["log_id"], "log_not_found"),
-                             ("log_nothing", "log_not_found")]:
-            with pytest.raises(AppError) as info:
-                resend(mine, log_id)
-            assert info.value.code == code
+    for log_id, status, code in [(made["log_id"], 409, "webhook_not_failed"),
+                                 (theirs["log_id"], 404, "log_not_found"), ("log_nothing", 404, "log_not_found")]:
+        resp = app.owner.api("POST", f"/api/v1/logs/{log_id}/resend_webhook")
+        assert (resp.status_code, resp.json["error"]["code"]) == (status, code)
 
 
 @pytest.mark.slow
