@@ -41,6 +41,10 @@ def register_extensions(app: Flask) -> None:
     from app.extensions import csrf, db, limiter, migrate
 
     db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        import threading
+
+        app.extensions["minapi.sqlite_write_lock"] = threading.Lock()  # see app.gateway.views.write_lock
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")

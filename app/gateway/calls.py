@@ -55,6 +55,8 @@ class Call:
     payload_json: str | None = None
     cycle_start: datetime | None = None
     account: Account | None = None   # the endpoint owner's
+    used: int | None = None          # plan calls this cycle before this one (None: not admitted)
+    limit: int = 0
 
 
 @dataclass
@@ -97,8 +99,8 @@ def authenticate(call: Call) -> Outcome | None:
 
 
 def admit(call: Call) -> None:
-    """The checks before any work, in the SPEC's order; raises AppError. (The quota is charged
-    at the end, in the same transaction: see `record`.)"""
+    """The checks before any work, in the SPEC's order; raises AppError. Notes the plan usage
+    the call will be charged against at the end (see `record`)."""
     endpoint, key = call.endpoint, call.key
     if not endpoint.active:
         raise AppError("This endpoint is switched off by its owner.", code="endpoint_inactive", status=403)
@@ -109,6 +111,7 @@ def admit(call: Call) -> None:
         raise AppError(f"This key does not have the {right} right.", code="permission_denied", status=403,
                        details={"right": right})
     check_rate(key.id, call.environment)
+    call.used, call.limit = usage.check_quota(call.account, call.cycle_start)
 
 
 HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
@@ -210,21 +213,12 @@ def handle(call: Call) -> Outcome:
         outcome = Outcome(status, body)
     except AppError as err:
         outcome = _fail(err)
-    try:
-        outcome.log_id = record(call, action, outcome, data, record_id)
-    except usage.QuotaExceeded as err:
-        # Past the plan's limit: undo the call's work, keep only a log of the refusal (not charged).
-        db.session.rollback()
-        outcome = _fail(err)
-        outcome.log_id = record(call, action, outcome, None, call.record_id)
+    outcome.log_id = record(call, action, outcome, data, record_id)
     return outcome
 
 
 def record(call: Call, action: str, outcome: Outcome, data, record_id) -> str:
-    """Write the call log, the counters, the plan charge and any webhook job, in the call's transaction.
-
-    Raises QuotaExceeded (from the charge) when the plan's calls are used up.
-    """
+    """Write the call log, the counters, the plan charge and any webhook job, in the call's transaction."""
     endpoint, env = call.endpoint, call.environment
     success = outcome.status < 400
     error_code = None if success else outcome.body["error"]["code"]
@@ -246,9 +240,9 @@ def record(call: Call, action: str, outcome: Outcome, data, record_id) -> str:
     sql.INSERT_LOG.run(log)
     usage.count(account_id=endpoint.account_id, endpoint_id=endpoint.id, environment=env, key_id=call.key.id,
                 success=success, write=action in WRITES, latency_ms=latency)
-    if outcome.status != 429:  # refused for rate or quota: logged, not charged
-        calls, limit = usage.charge(call.account, call.cycle_start)
-        notify_usage(call.account.id, calls, limit, cycle_start=call.cycle_start)  # returns at once below 80 %
+    if call.used is not None and outcome.status != 429:  # refused for rate or quota: logged, not charged
+        usage.charge(call.account.id, call.cycle_start, overage=call.used >= call.limit)
+        notify_usage(call.account.id, call.used + 1, call.limit, cycle_start=call.cycle_start)  # at once below 80 %
     if not success and (config_of(endpoint, env) or {}).get("notifications", {}).get("on_failed_call"):
         notify_failed_call(SimpleNamespace(id=log["id"], endpoint_id=endpoint.id, environment=env))
     if target:

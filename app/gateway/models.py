@@ -124,7 +124,11 @@ class CallLog(db.Model):
 
 
 class UsageDaily(db.Model):
-    """Counters per endpoint, environment, key and UTC day; stats read these, not the logs."""
+    """Counters per endpoint, environment, key and UTC day; stats read these, not the logs.
+
+    Each database connection adds to its own `shard` row, so concurrent calls never queue on
+    one row's lock; readers sum the shards.
+    """
 
     __tablename__ = "usage_daily"
 
@@ -139,14 +143,15 @@ class UsageDaily(db.Model):
     failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     writes: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     write_latency_ms: Mapped[float] = mapped_column(nullable=False, default=0.0)
+    shard: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
 
-    __table_args__ = (UniqueConstraint("endpoint_id", "environment", "key_id", "day",
-                                       name="uq_usage_daily_endpoint_id"),
+    __table_args__ = (UniqueConstraint("endpoint_id", "environment", "key_id", "day", "shard",
+                                       name="uq_usage_daily_shard"),
                       Index("ix_usage_daily_account_day", "account_id", "day"))
 
 
 class UsageCycle(db.Model):
-    """Calls counted against the account's plan in one 30-day cycle."""
+    """Calls counted against the account's plan in one 30-day cycle (sharded like UsageDaily)."""
 
     __tablename__ = "usage_cycles"
 
@@ -155,8 +160,9 @@ class UsageCycle(db.Model):
     cycle_start: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     calls: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     overage: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    shard: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
 
-    __table_args__ = (UniqueConstraint("account_id", "cycle_start", name="uq_usage_cycles_account_id"),)
+    __table_args__ = (UniqueConstraint("account_id", "cycle_start", "shard", name="uq_usage_cycles_shard"),)
 
 
 class Invitation(TimestampMixin, db.Model):

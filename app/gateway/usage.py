@@ -31,24 +31,25 @@ def count(*, account_id: str, endpoint_id: str, environment: str, key_id: str, s
           latency_ms: float) -> None:
     """Add one call to the daily counters (what stats read)."""
     sql.ADD_DAILY.run({"account_id": account_id, "endpoint_id": endpoint_id, "environment": environment,
-                       "key_id": key_id, "day": sql.stored_day(utcnow().date(), sql.dialect()), "ok": int(success), "failed": int(not success),
-                       "write": int(write), "latency": latency_ms if write else 0.0})
+                       "key_id": key_id, "day": sql.stored_day(utcnow().date(), sql.dialect()), "shard": sql.shard(),
+                       "ok": int(success), "failed": int(not success), "write": int(write),
+                       "latency": latency_ms if write else 0.0})
 
 
-class QuotaExceeded(AppError):
-    status, code = 429, "quota_exceeded"
-
-
-def charge(account, cycle_start: datetime) -> tuple[int, int]:
-    """Count one call against the plan; returns (calls this cycle, the plan's calls). Raises
-    QuotaExceeded past the limit (unless the plan has overage).
-
-    Runs at the end of the call's transaction; the caller rolls back on QuotaExceeded.
-    """
+def check_quota(account, cycle_start: datetime) -> tuple[int, int]:
+    """(calls so far this cycle, the plan's calls); raises 429 quota_exceeded when they are used up
+    and the plan allows no overage. A read, so concurrent calls do not queue on it (they may
+    overshoot the limit by the few calls in flight)."""
     plan = plan_of(account)
-    calls = sql.ADD_CYCLE.run({"account_id": account.id, "cycle_start": sql.stored_time(cycle_start, sql.dialect()),
-                               "limit": plan["calls"]}).fetchone()[0]
-    if calls > plan["calls"] and not plan.get("overage_price"):
-        raise QuotaExceeded(f"Your {account.plan} plan's {plan['calls']:,} calls for this cycle are used up.",
-                            details={"limit": plan["calls"], "used": calls - 1})
-    return calls, plan["calls"]
+    used = sql.CYCLE_CALLS.run({"account_id": account.id,
+                                "cycle_start": sql.stored_time(cycle_start, sql.dialect())}).fetchone()[0]
+    if used >= plan["calls"] and not plan.get("overage_price"):
+        raise AppError(f"Your {account.plan} plan's {plan['calls']:,} calls for this cycle are used up.",
+                       code="quota_exceeded", status=429, details={"limit": plan["calls"], "used": used})
+    return used, plan["calls"]
+
+
+def charge(account_id: str, cycle_start: datetime, *, overage: bool) -> None:
+    """Count one call against the plan (in the call's transaction)."""
+    sql.ADD_CYCLE.run({"account_id": account_id, "cycle_start": sql.stored_time(cycle_start, sql.dialect()),
+                       "shard": sql.shard(), "over": int(overage)})

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 
-from flask import Blueprint, Response, json, request
+from flask import Blueprint, Response, current_app, json, request
 
 from app.body import json_object
 from app.errors import AppError, error_response
@@ -48,13 +49,27 @@ def run(kind: str, slug: str, record_id: str | None = None) -> Response:
     call = Call(method=request.method, slug=slug, record_id=record_id, search=kind == "search",
                 secret=bearer(), query=request.args.to_dict(flat=True), webhook=webhook_headers(),
                 read_body=lambda: json_object(max_bytes=MAX_BODY, allow_empty=False), started=started)
-    try:
-        outcome = handle(call)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    with write_lock():
+        try:
+            outcome = handle(call)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
     return respond(outcome)
+
+
+def write_lock():
+    """On SQLite, one write transaction at a time per process, queued on a mutex.
+
+    SQLite has one writer; without this, threads of one process collide on its lock and wait in
+    its busy handler, which sleeps in steps of up to 100 ms. PostgreSQL needs no such thing.
+    """
+    app = current_app._get_current_object()
+    lock = app.extensions.get("minapi.sqlite_write_lock")
+    if lock is None:
+        return contextlib.nullcontext()
+    return lock
 
 
 @bp.route("/api/v1/data/<slug>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import current_app
 from marshmallow import Schema, fields, validate
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.accounts.models import Account
 from app.accounts.services import check_plan
@@ -69,8 +69,9 @@ def view(account: Account) -> dict:
     plans = current_app.config["PLANS"]
     plan = plan_view(account.plan, plans[account.plan])
     start, end = cycle_bounds(account.cycle_started_at or account.created_at)
-    used, overage = db.session.execute(select(UsageCycle.calls, UsageCycle.overage).where(
-        UsageCycle.account_id == account.id, UsageCycle.cycle_start == start)).one_or_none() or (0, 0)
+    used, overage = db.session.execute(select(func.coalesce(func.sum(UsageCycle.calls), 0),
+                                              func.coalesce(func.sum(UsageCycle.overage), 0)).where(
+        UsageCycle.account_id == account.id, UsageCycle.cycle_start == start)).one()  # the sum of the shards
     return {"plan": account.plan, "currency": "USD", "price": plan["price"], "calls_per_cycle": plan["calls"],
             "overage_price": plan["overage_price"], "endpoint_lifetime_days": plan["endpoint_lifetime_days"],
             "cycle_start": start, "cycle_end": end, "calls_used": used,

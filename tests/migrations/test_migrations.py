@@ -52,3 +52,21 @@ def test_downgrade_to_base_and_up_again(tmp_path, empty_database_url):
         upgrade()
         assert "accounts" in inspect(db.engine).get_table_names()
         db.engine.dispose()
+
+
+def test_downgrading_the_counter_shards_keeps_every_count(tmp_path, empty_database_url):
+    app = create_app(base_config(tmp_path, DATABASE_URL=empty_database_url))
+    with app.app_context():
+        upgrade()
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO accounts (id, email, display_name, password_hash, plan, is_admin, created_at)"
+                              " VALUES ('acc_1', 'a@b.c', 'a', 'x', 'free', false, CURRENT_TIMESTAMP)"))
+            for shard, calls in ((0, 3), (5, 4), (9, 1)):
+                conn.execute(text("INSERT INTO usage_daily (account_id, endpoint_id, environment, key_id, day, shard,"
+                                  " calls, successes, failures, writes, write_latency_ms) VALUES ('acc_1', 'ep_1',"
+                                  " 'sandbox', 'key_1', '2026-11-01', :s, :c, :c, 0, 0, 0)"), {"s": shard, "c": calls})
+        downgrade(revision="0007")
+        with db.engine.connect() as conn:
+            rows = conn.execute(text("SELECT calls, successes FROM usage_daily")).all()
+        assert [tuple(r) for r in rows] == [(8, 8)]
+        db.engine.dispose()

@@ -82,3 +82,26 @@ def test_bad_webhook_headers_refuse_the_write(app, client, headers, field):
     resp = ep.call("POST", json={"item": "x"}, headers=headers)
     assert resp.status_code == 400 and field in resp.json["error"]["details"]
     assert counts(app)["records"] == 0 and counts(app)["jobs"] == 0
+
+
+def test_concurrent_calls_are_all_counted(app, client):
+    """Calls in parallel (each thread its own connection, so several counter shards) add up exactly."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    from tests.live import LiveServer
+
+    ep = make_owner(client).create_endpoint()
+    with LiveServer(app) as server:
+        url = f"{server.url}/api/v1/data/{ep.slug}"
+
+        def post(i):
+            return httpx.post(url, json={"item": f"n{i}"}, headers={"Authorization": f"Bearer {ep.sandbox}"}).status_code
+
+        with ThreadPoolExecutor(8) as pool:
+            statuses = list(pool.map(post, range(40)))
+    assert statuses == [201] * 40
+    stats = ep.owner.api("GET", "/api/v1/stats").json
+    assert stats["totals"]["calls"] == 40 and stats["totals"]["successes"] == 40
+    assert ep.owner.api("GET", "/api/v1/subscription").json["calls_used"] == 40
