@@ -141,6 +141,8 @@ def test_account_wide_reads_never_show_another_accounts_logs_stats_or_archives(a
     for method, path, params in probes:
         resp = attacker.api(method, path, query_string=params)
         assert resp.status_code == 404 and resp.json["error"]["code"] == "log_not_found"
+    resend = attacker.api("POST", f"/api/v1/logs/{secret_log}/resend_webhook")
+    assert resend.status_code == 404 and resend.json["error"]["code"] == "log_not_found"
     for params in ({}, {"query": "private"}, {"key": "k"}, {"key": "owner"}, {"environment": "production"}):
         logs = attacker.api("GET", "/api/v1/logs", query_string=params).json["logs"]
         assert {log["id"] for log in logs} <= {own_log}, params
@@ -159,6 +161,7 @@ def test_account_wide_reads_never_show_another_accounts_logs_stats_or_archives(a
             "stats": await client.call_tool("stats_get", {}),
             "subscription": await client.call_tool("subscription_get", {}),
             "archives": await client.call_tool("archives_list", {}),
+            "resend": await client.call_tool("logs_resend_webhook", {"log_id": secret_log}),
         }
 
     with LiveServer(app) as server:
@@ -168,3 +171,25 @@ def test_account_wide_reads_never_show_another_accounts_logs_stats_or_archives(a
     assert out["stats"].structured_content["totals"]["calls"] == 1
     assert out["subscription"].structured_content["calls_used"] == 1
     assert out["archives"].structured_content["archives"] == []
+    assert out["resend"].is_error and out["resend"].structured_content["error"]["code"] == "log_not_found"
+
+
+# Actions that name no endpoint, and where their isolation is tested: this test, or the file named.
+ENDPOINTLESS = {
+    "help": "public, reads no account data",
+    "endpoints_list": "test_keys_of_one_account_never_open_anothers_data",
+    "endpoints_create": "creates in the caller's own account only",
+    "logs_lookup": "above", "logs_search": "above", "logs_resend_webhook": "above", "stats_get": "above",
+    "subscription_get": "above", "archives_list": "above",
+    "subscription_change_plan": "acts on the caller's own account only (tests/plugins/subscription)",
+    "subscription_cancel": "acts on the caller's own account only (tests/plugins/subscription)",
+    "mcp_keys_list": "tests/app/auth/test_mcp_keys.py", "mcp_keys_create": "tests/app/auth/test_mcp_keys.py",
+    "mcp_keys_regenerate": "tests/app/auth/test_mcp_keys.py", "mcp_keys_delete": "tests/app/auth/test_mcp_keys.py",
+}
+
+
+def test_every_action_without_an_endpoint_argument_has_isolation_coverage(app):
+    """A new action that names no endpoint is not covered by the registry-wide tests above: it must
+    be added to ENDPOINTLESS with where its isolation is tested."""
+    names = {a.tool_name for a in app.extensions["minapi.tools"].actions() if "endpoint" not in a.args.fields}
+    assert names <= set(ENDPOINTLESS), sorted(names - set(ENDPOINTLESS))

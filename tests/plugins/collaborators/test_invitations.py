@@ -179,3 +179,28 @@ def test_invitation_through_a_real_smtp_sink(make_app):
     link = LINK.search(sink.messages[0].get_content()).group(1)
     carol, resp = accept_as(app, link, "carol@example.com")
     assert resp.status_code == 302
+
+
+def test_invitation_tools_over_mcp(app, client):
+    from tests.conftest import mcp_key
+    from tests.live import LiveServer, mcp_call
+
+    owner = make_owner(client)
+    ep = owner.create_endpoint()
+    owner.create_key(ep, "partner", read=True)
+    key = mcp_key(app, "owner@example.com")
+
+    async def go(client):
+        made = await client.call_tool("collaborators_invite", {"endpoint": "Orders", "key": "partner",
+                                                               "email": "dana@example.com"})
+        listed = await client.call_tool("collaborators_list_invitations", {"endpoint": "Orders", "key": "partner"})
+        tools = {t.name for t in (await client.list_tools()).tools}
+        return made, listed, tools
+
+    with LiveServer(app) as server:
+        made, listed, tools = mcp_call(server.url, key, go)
+    assert made.structured_content["status"] == "pending"
+    assert [i["email"] for i in listed.structured_content["invitations"]] == ["dana@example.com"]
+    assert "collaborators_revoke_invitation" not in tools  # destructive: dashboard only
+    run_worker(app)
+    assert len(outbox_links(app)) == 1
