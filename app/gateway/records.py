@@ -6,13 +6,13 @@ record while others are being added. Cursors are opaque to callers.
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import select, update
 
 from app.db import new_id, utcnow
+from app import cursors
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.gateway import sql
@@ -28,20 +28,11 @@ class RecordNotFound(NotFound):
 
 
 def encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"r{seq}".encode()).decode().rstrip("=")
+    return cursors.encode("r", seq)
 
 
 def decode_cursor(cursor: str | None) -> int | None:
-    if not cursor:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if raw[0] != "r":
-            raise ValueError
-        return int(raw[1:])
-    except (ValueError, IndexError, UnicodeDecodeError):
-        raise ValidationFailed("The cursor is not valid; use next_cursor from the previous page.",
-                               details={"cursor": ["not a cursor from this API"]}) from None
+    return cursors.decode("r", cursor)
 
 
 def view(rec) -> dict:

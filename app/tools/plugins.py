@@ -91,36 +91,30 @@ def build_manager(configured: list[str] | None) -> pluggy.PluginManager:
     return pm
 
 
-def build_registry(pm: pluggy.PluginManager) -> ToolRegistry:
-    """Call every plugin's `register_tools`, one at a time, so errors name the plugin."""
-    registry = ToolRegistry()
-    for impl in pm.hook.register_tools.get_hookimpls():  # in registration order
+def _fill(pm: pluggy.PluginManager, hook: str, argname: str, registry, refusal: type[Exception]):
+    """Call every plugin's `hook` with `registry`, one plugin at a time (in registration order), so
+    that a registration error names the plugin that made it."""
+    for impl in getattr(pm.hook, hook).get_hookimpls():
         name = pm.get_name(impl.plugin)
         registry.current_plugin = name
         try:
-            impl.function(tools=registry)
-        except RegistrationError as exc:
+            impl.function(**{argname: registry})
+        except refusal as exc:
             raise PluginError(f"plugin {name!r}: {exc}") from exc
         except Exception as exc:
-            raise PluginError(f"plugin {name!r} failed in register_tools: {type(exc).__name__}: {exc}") from exc
+            raise PluginError(f"plugin {name!r} failed in {hook}: {type(exc).__name__}: {exc}") from exc
     registry.current_plugin = ""
     return registry
+
+
+def build_registry(pm: pluggy.PluginManager) -> ToolRegistry:
+    """The tool registry, filled by every plugin's `register_tools`."""
+    return _fill(pm, "register_tools", "tools", ToolRegistry(), RegistrationError)
 
 
 def build_job_registry(pm: pluggy.PluginManager) -> JobRegistry:
-    """Call every plugin's `register_jobs`, one at a time, so errors name the plugin."""
-    registry = JobRegistry()
-    for impl in pm.hook.register_jobs.get_hookimpls():
-        name = pm.get_name(impl.plugin)
-        registry.current_plugin = name
-        try:
-            impl.function(jobs=registry)
-        except JobRegistrationError as exc:
-            raise PluginError(f"plugin {name!r}: {exc}") from exc
-        except Exception as exc:
-            raise PluginError(f"plugin {name!r} failed in register_jobs: {type(exc).__name__}: {exc}") from exc
-    registry.current_plugin = ""
-    return registry
+    """The job registry, filled by every plugin's `register_jobs`."""
+    return _fill(pm, "register_jobs", "jobs", JobRegistry(), JobRegistrationError)
 
 
 def plugin_rows(pm: pluggy.PluginManager) -> list[dict]:

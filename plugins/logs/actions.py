@@ -6,13 +6,13 @@ of their endpoints, a collaborator only the calls made with their own key.
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime, timezone
 
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
 from app.auth.actor import current_actor
+from app import cursors
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.gateway import endpoints as ep_service
@@ -86,20 +86,11 @@ class LogPage(LogList):
 
 
 def encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"l{seq}".encode()).decode().rstrip("=")
+    return cursors.encode("l", seq)
 
 
 def decode_cursor(cursor: str | None) -> int | None:
-    if not cursor:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if raw[0] != "l":
-            raise ValueError
-        return int(raw[1:])
-    except (ValueError, IndexError, UnicodeDecodeError):
-        raise ValidationFailed("The cursor is not valid; use next_cursor from the previous page.",
-                               details={"cursor": ["not a cursor from this tool"]}) from None
+    return cursors.decode("l", cursor)
 
 
 def one_of(log_id, record_id) -> None:
