@@ -237,11 +237,11 @@ def record(call: Call, action: str, outcome: Outcome, data, record_id) -> str:
     target = webhook_target(call) if success and action in WRITES else None
     if target:
         log["webhook_status"] = "pending"
-    sql.INSERT_LOG.run(log)
-    usage.count(account_id=endpoint.account_id, endpoint_id=endpoint.id, environment=env, key_id=call.key.id,
-                success=success, write=action in WRITES, latency_ms=latency)
-    if call.used is not None and outcome.status != 429:  # refused for rate or quota: logged, not charged
-        usage.charge(call.account.id, call.cycle_start, overage=call.used >= call.limit)
+    charged = call.used is not None and outcome.status != 429  # refused for rate or quota: not charged
+    usage.write_log_and_counters(log, success=success, write=action in WRITES, latency_ms=latency,
+                                 charge_cycle=call.cycle_start if charged else None,
+                                 overage=charged and call.used >= call.limit)
+    if charged:
         notify_usage(call.account.id, call.used + 1, call.limit, cycle_start=call.cycle_start)  # at once below 80 %
     if not success and (config_of(endpoint, env) or {}).get("notifications", {}).get("on_failed_call"):
         notify_failed_call(SimpleNamespace(id=log["id"], endpoint_id=endpoint.id, environment=env))

@@ -79,6 +79,18 @@ ADD_CYCLE = Raw(
     " :shard, 1, :over) ON CONFLICT (account_id, cycle_start, shard) DO UPDATE SET"
     " calls = usage_cycles.calls + 1, overage = usage_cycles.overage + excluded.overage")
 
+
+
+def _cte(*statements: str) -> str:
+    """PostgreSQL: several writes in one statement (one round trip), as data-modifying CTEs."""
+    parts = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(statements))
+    return f"WITH {parts} SELECT 1"
+
+
+# On PostgreSQL a call's log and counters go in one round trip; SQLite (in-process) runs them apart.
+LOG_AND_DAILY_PG = Raw(_cte(INSERT_LOG.sqlite, ADD_DAILY.sqlite))
+LOG_DAILY_AND_CYCLE_PG = Raw(_cte(INSERT_LOG.sqlite, ADD_DAILY.sqlite, ADD_CYCLE.sqlite))
+
 CYCLE_CALLS = Raw("SELECT COALESCE(SUM(calls), 0) FROM usage_cycles WHERE account_id = :account_id"
                   " AND cycle_start = :cycle_start")
 

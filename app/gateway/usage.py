@@ -27,13 +27,22 @@ def plan_of(account) -> dict:
     return current_app.config["PLANS"][account.plan]
 
 
-def count(*, account_id: str, endpoint_id: str, environment: str, key_id: str, success: bool, write: bool,
-          latency_ms: float) -> None:
-    """Add one call to the daily counters (what stats read)."""
-    sql.ADD_DAILY.run({"account_id": account_id, "endpoint_id": endpoint_id, "environment": environment,
-                       "key_id": key_id, "day": sql.stored_day(utcnow().date(), sql.dialect()), "shard": sql.shard(),
-                       "ok": int(success), "failed": int(not success), "write": int(write),
-                       "latency": latency_ms if write else 0.0})
+def write_log_and_counters(log: dict, *, success: bool, write: bool, latency_ms: float, charge_cycle,
+                           overage: bool = False) -> None:
+    """Insert the call log, add to the daily counters and, when `charge_cycle` (a cycle start) is
+    given, charge the plan: in one statement on PostgreSQL, three on SQLite."""
+    dialect = sql.dialect()
+    params = {**log, "day": sql.stored_day(utcnow().date(), dialect), "shard": sql.shard(), "ok": int(success),
+              "failed": int(not success), "write": int(write), "latency": latency_ms if write else 0.0}
+    if charge_cycle is not None:
+        params.update(cycle_start=sql.stored_time(charge_cycle, dialect), over=int(overage))
+    if dialect == "postgresql":
+        (sql.LOG_DAILY_AND_CYCLE_PG if charge_cycle is not None else sql.LOG_AND_DAILY_PG).run(params)
+        return
+    sql.INSERT_LOG.run(params)
+    sql.ADD_DAILY.run(params)
+    if charge_cycle is not None:
+        sql.ADD_CYCLE.run(params)
 
 
 def check_quota(account, cycle_start: datetime) -> tuple[int, int]:
@@ -47,9 +56,3 @@ def check_quota(account, cycle_start: datetime) -> tuple[int, int]:
         raise AppError(f"Your {account.plan} plan's {plan['calls']:,} calls for this cycle are used up.",
                        code="quota_exceeded", status=429, details={"limit": plan["calls"], "used": used})
     return used, plan["calls"]
-
-
-def charge(account_id: str, cycle_start: datetime, *, overage: bool) -> None:
-    """Count one call against the plan (in the call's transaction)."""
-    sql.ADD_CYCLE.run({"account_id": account_id, "cycle_start": sql.stored_time(cycle_start, sql.dialect()),
-                       "shard": sql.shard(), "over": int(overage)})
