@@ -37,6 +37,7 @@ CORE_PLUGINS = {
     "core.mail": "app.mail",
     "core.webhooks": "app.webhooks.delivery",
     "core.notify": "app.notify.jobs",
+    "core.oauth": "app.auth.oauth.prune",
 }
 
 
