@@ -7,7 +7,7 @@ from plugins.collaborators import actions as a
 @hookimpl
 def register_tools(tools):
     fam = tools.family("collaborators", summary="Share an endpoint: collaboration keys with CRUD rights.")
-    fam.action(a.list_keys, kind="read", http="GET /collaborators/<endpoint>/keys", args=a.EndpointArgs,
+    fam.action(a.list_keys, kind="read", http="GET /collaborators/<endpoint>/keys", args=a.ListKeysArgs,
                returns=a.KeyList, title="List collaboration keys")
     fam.action(a.create_key, kind="write", http="POST /collaborators/<endpoint>/keys", args=a.CreateArgs,
                returns=a.NewKey, status=201, title="Create a collaboration key")

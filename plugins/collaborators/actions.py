@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import or_, select
 
 from app.auth.actor import current_actor
-from app.errors import Conflict, NotFound
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.gateway import keys as key_service
 from app.gateway import sharing
@@ -58,6 +58,21 @@ class NewKey(KeyView):
 
 class KeyList(Schema):
     keys = fields.List(fields.Nested(KeyView), required=True)
+    next_cursor = fields.String(allow_none=True, metadata={"description": "Pass as cursor for the next page."})
+
+
+class ListKeysArgs(EndpointArgs, s.Page):
+    pass
+
+
+def page_after(rows: list, limit: int) -> tuple[list, str | None]:
+    """The first `limit` rows and the cursor (the last row's id) when more follow."""
+    return rows[:limit], rows[limit - 1].id if len(rows) > limit else None
+
+
+def bad_cursor() -> ValidationFailed:
+    return ValidationFailed("The cursor is not valid; use next_cursor from the previous page.",
+                            details={"cursor": ["not a cursor from this list"]})
 
 
 class Deleted(Schema):
@@ -83,12 +98,18 @@ def _key(endpoint, ref: str) -> EndpointKey:
     return key
 
 
-def list_keys(endpoint: str) -> dict:
-    """List an endpoint's collaboration keys: name, rights (create/read/update/delete), active, prefixes."""
+def list_keys(endpoint: str, limit: int = 20, cursor: str | None = None) -> dict:
+    """List an endpoint's collaboration keys by name: rights (create/read/update/delete), active,
+    prefixes. Pages with `cursor`: pass the `next_cursor` of the previous answer."""
     ep = _endpoint(endpoint)
-    rows = db.session.scalars(select(EndpointKey).where(EndpointKey.endpoint_id == ep.id,
-                                                        EndpointKey.is_owner.is_(False)).order_by(EndpointKey.name))
-    return {"keys": [view(k) for k in rows]}
+    query = select(EndpointKey).where(EndpointKey.endpoint_id == ep.id, EndpointKey.is_owner.is_(False))
+    if cursor:
+        after = db.session.scalar(query.where(EndpointKey.id == cursor))
+        if after is None:
+            raise bad_cursor()
+        query = query.where(EndpointKey.name > after.name)
+    rows, next_cursor = page_after(list(db.session.scalars(query.order_by(EndpointKey.name).limit(limit + 1))), limit)
+    return {"keys": [view(k) for k in rows], "next_cursor": next_cursor}
 
 
 def create_key(endpoint: str, name: str, description: str, permissions: dict) -> dict:
@@ -149,7 +170,7 @@ class InviteArgs(KeyArgs):
     email = fields.Email(required=True, validate=validate.Length(max=254))
 
 
-class ListInvitationsArgs(EndpointArgs):
+class ListInvitationsArgs(EndpointArgs, s.Page):
     key = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100),
                         metadata={"description": "Only invitations to this key (id or name)."})
 
@@ -171,6 +192,7 @@ class InvitationView(Schema):
 
 class InvitationList(Schema):
     invitations = fields.List(fields.Nested(InvitationView), required=True)
+    next_cursor = fields.String(allow_none=True, metadata={"description": "Pass as cursor for the next page."})
 
 
 def invitation_view(inv) -> dict:
@@ -194,12 +216,17 @@ def invite(endpoint: str, key: str, email: str) -> dict:
     return invitation_view(invitations.invite(ep, row, email, inviter))
 
 
-def list_invitations(endpoint: str, key: str | None = None) -> dict:
-    """List an endpoint's invitations (optionally for one key) with their status: pending, accepted,
-    revoked or expired."""
+def list_invitations(endpoint: str, key: str | None = None, limit: int = 20, cursor: str | None = None) -> dict:
+    """List an endpoint's invitations, newest first (optionally for one key), with their status:
+    pending, accepted, revoked or expired. Pages with `cursor`: pass the `next_cursor` of the previous answer."""
     ep = _endpoint(endpoint)
     row = _key(ep, key) if key else None
-    return {"invitations": [invitation_view(i) for i in invitations.for_endpoint(ep, row)]}
+    try:
+        found = invitations.for_endpoint(ep, row, limit=limit + 1, after=cursor)
+    except LookupError:
+        raise bad_cursor() from None
+    rows, next_cursor = page_after(found, limit)
+    return {"invitations": [invitation_view(i) for i in rows], "next_cursor": next_cursor}
 
 
 def revoke_invitation(endpoint: str, invitation: str) -> dict:

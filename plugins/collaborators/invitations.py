@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from app.accounts.models import Account
 from app.accounts.services import normalize_email
@@ -59,11 +59,19 @@ def _mail(invitation, token, endpoint, key, inviter) -> None:
     send_mail(invitation.email, f"Invitation to {endpoint.name} on minapi", text)
 
 
-def for_endpoint(endpoint: Endpoint, key: EndpointKey | None = None) -> list[Invitation]:
+def for_endpoint(endpoint: Endpoint, key: EndpointKey | None = None, *, limit: int,
+                 after: str | None = None) -> list[Invitation]:
+    """Newest first; `after` is the id of the last invitation of the previous page (LookupError if unknown)."""
     query = select(Invitation).where(Invitation.endpoint_id == endpoint.id)
     if key is not None:
         query = query.where(Invitation.key_id == key.id)
-    return list(db.session.scalars(query.order_by(Invitation.created_at.desc(), Invitation.id)))
+    if after:
+        last = db.session.scalar(query.where(Invitation.id == after))
+        if last is None:
+            raise LookupError(after)
+        query = query.where(or_(Invitation.created_at < last.created_at,
+                                and_(Invitation.created_at == last.created_at, Invitation.id > last.id)))
+    return list(db.session.scalars(query.order_by(Invitation.created_at.desc(), Invitation.id).limit(limit)))
 
 
 def get(endpoint: Endpoint, invitation_id: str) -> Invitation:

@@ -204,3 +204,18 @@ def test_invitation_tools_over_mcp(app, client):
     assert "collaborators_revoke_invitation" not in tools  # destructive: dashboard only
     run_worker(app)
     assert len(outbox_links(app)) == 1
+
+
+def test_invitations_page_newest_first_with_a_cursor(shared):
+    owner, ep, first_invite = shared
+    for who in ("carol", "dave"):
+        owner.api("POST", f"/api/v1/collaborators/{ep.slug}/invitations",
+                  json={"key": "partner", "email": f"{who}@example.com"})
+    url = f"/api/v1/collaborators/{ep.slug}/invitations"
+    page = owner.api("GET", url, query_string={"limit": 2}).json
+    rest = owner.api("GET", url, query_string={"limit": 2, "cursor": page["next_cursor"]}).json
+    emails = [i["email"] for i in page["invitations"] + rest["invitations"]]
+    assert sorted(emails) == ["bob@example.com", "carol@example.com", "dave@example.com"]
+    assert emails[-1] == "bob@example.com" and rest["next_cursor"] is None  # the oldest comes last
+    bad = owner.api("GET", url, query_string={"cursor": "inv_nope"})
+    assert bad.status_code == 400 and bad.json["error"]["code"] == "validation_failed"

@@ -60,3 +60,15 @@ def test_permissions_must_name_every_right(ep):
     resp = ep.owner.api("POST", f"/api/v1/collaborators/{ep.slug}/keys",
                         json={"name": "half", "permissions": {"read": True}})
     assert resp.status_code == 400 and "permissions" in resp.json["error"]["details"]
+
+
+def test_keys_page_with_a_cursor(ep):
+    for name in ("c", "a", "b"):
+        ep.owner.create_key(ep, name, read=True)
+    first = ep.owner.api("GET", f"/api/v1/collaborators/{ep.slug}/keys", query_string={"limit": 2}).json
+    assert [k["name"] for k in first["keys"]] == ["a", "b"] and first["next_cursor"]
+    rest = ep.owner.api("GET", f"/api/v1/collaborators/{ep.slug}/keys",
+                        query_string={"limit": 2, "cursor": first["next_cursor"]}).json
+    assert [k["name"] for k in rest["keys"]] == ["c"] and rest["next_cursor"] is None
+    bad = ep.owner.api("GET", f"/api/v1/collaborators/{ep.slug}/keys", query_string={"cursor": "key_nope"})
+    assert bad.status_code == 400 and bad.json["error"]["code"] == "validation_failed"
