@@ -25,5 +25,10 @@ def decode(tag: str, cursor: str | None) -> int | None:
             raise ValueError
         return int(raw[len(tag):])
     except (ValueError, UnicodeDecodeError):
-        raise ValidationFailed("The cursor is not valid; use next_cursor from the previous page.",
-                               details={"cursor": ["not a cursor from this list"]}) from None
+        raise invalid() from None
+
+
+def invalid() -> ValidationFailed:
+    """The error for a cursor that is not one this list handed out."""
+    return ValidationFailed("The cursor is not valid; use next_cursor from the previous page.",
+                            details={"cursor": ["not a cursor from this list"]})

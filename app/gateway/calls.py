@@ -9,10 +9,9 @@ commits once, so either all of it is kept or none. Nothing here commits.
 
 from __future__ import annotations
 
-import re
 import time
 from types import SimpleNamespace
-from datetime import datetime, timezone
+from datetime import datetime
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -21,6 +20,7 @@ from sqlalchemy import select, update
 from app.accounts.models import Account
 from app.db import new_id, utcnow
 from app.errors import AppError
+from app.formats import HEADER_NAME, is_http_url, parse_moment
 from app.extensions import db
 from app.gateway import keys as key_service
 from app.gateway import records, sql, usage
@@ -114,15 +114,12 @@ def admit(call: Call) -> None:
     call.used, call.limit = usage.check_quota(call.account, call.cycle_start)
 
 
-HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
-
-
 def check_webhook_headers(hook: dict | None) -> None:
     """Per-request webhook headers are checked before the write, so a bad one never reaches the worker."""
     if not hook:
         return
     problems = {}
-    if not re.match(r"^https?://[^\s/$.?#][^\s]*$", hook["url"], re.I) or len(hook["url"]) > 2000:
+    if not is_http_url(hook["url"]) or len(hook["url"]) > 2000:
         problems["X-Webhook-Callback"] = ["must be an absolute http:// or https:// URL"]
     if hook.get("auth_header") and not HEADER_NAME.match(hook["auth_header"]):
         problems["X-Webhook-Auth-Header"] = ["not a valid header name"]
@@ -184,11 +181,10 @@ def parse_time(query: dict, name: str):
     if not raw:
         return None
     try:
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        return parse_moment(raw)
     except ValueError:
         raise AppError(f"'{name}' must be an ISO 8601 date or time.", code="validation_failed",
                        details={name: ["not ISO 8601"]}) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def handle(call: Call) -> Outcome:
@@ -238,8 +234,8 @@ def record(call: Call, action: str, outcome: Outcome, data, record_id) -> str:
     if target:
         log["webhook_status"] = "pending"
     charged = call.used is not None and outcome.status != 429  # refused for rate or quota: not charged
-    usage.write_log_and_counters(log, success=success, write=action in WRITES, latency_ms=latency,
-                                 charge_cycle=call.cycle_start if charged else None,
+    usage.write_log_and_counters(log, now=now, dialect=dialect, success=success, write=action in WRITES,
+                                 latency_ms=latency, charge_cycle=call.cycle_start if charged else None,
                                  overage=charged and call.used >= call.limit)
     if charged:
         notify_usage(call.account.id, call.used + 1, call.limit, cycle_start=call.cycle_start)  # at once below 80 %

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from app.errors import AppError
 from app.extensions import db
+from app.gateway import sql
 from app.gateway.models import PRODUCTION, SANDBOX, EndpointKey
 from app.security import display_prefix, hash_secret, mint
 
@@ -59,8 +60,6 @@ def find(secret: str):
 
     One indexed lookup by the key's hash, joined with what every call needs next.
     """
-    from app.gateway import sql
-
     env = environment_of(secret)
     if env is None or len(secret) > 200:
         return None

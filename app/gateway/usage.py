@@ -27,12 +27,11 @@ def plan_of(account) -> dict:
     return current_app.config["PLANS"][account.plan]
 
 
-def write_log_and_counters(log: dict, *, success: bool, write: bool, latency_ms: float, charge_cycle,
-                           overage: bool = False) -> None:
-    """Insert the call log, add to the daily counters and, when `charge_cycle` (a cycle start) is
-    given, charge the plan: in one statement on PostgreSQL, three on SQLite."""
-    dialect = sql.dialect()
-    params = {**log, "day": sql.stored_day(utcnow().date(), dialect), "shard": sql.shard(), "ok": int(success),
+def write_log_and_counters(log: dict, *, now: datetime, dialect: str, success: bool, write: bool,
+                           latency_ms: float, charge_cycle, overage: bool = False) -> None:
+    """Insert the call log, add to the daily counters of `now`'s day (the log's own time) and, when
+    `charge_cycle` (a cycle start) is given, charge the plan: one statement on PostgreSQL, three on SQLite."""
+    params = {**log, "day": sql.stored_day(now.date(), dialect), "shard": sql.shard(), "ok": int(success),
               "failed": int(not success), "write": int(write), "latency": latency_ms if write else 0.0}
     if charge_cycle is not None:
         params.update(cycle_start=sql.stored_time(charge_cycle, dialect), over=int(overage))

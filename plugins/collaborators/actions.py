@@ -6,7 +6,8 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import or_, select
 
 from app.auth.actor import current_actor
-from app.errors import Conflict, NotFound, ValidationFailed
+from app import cursors
+from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.gateway import keys as key_service
 from app.gateway import sharing
@@ -70,11 +71,6 @@ def page_after(rows: list, limit: int) -> tuple[list, str | None]:
     return rows[:limit], rows[limit - 1].id if len(rows) > limit else None
 
 
-def bad_cursor() -> ValidationFailed:
-    return ValidationFailed("The cursor is not valid; use next_cursor from the previous page.",
-                            details={"cursor": ["not a cursor from this list"]})
-
-
 class Deleted(Schema):
     deleted = fields.String(required=True)
 
@@ -106,7 +102,7 @@ def list_keys(endpoint: str, limit: int = 20, cursor: str | None = None) -> dict
     if cursor:
         after = db.session.scalar(query.where(EndpointKey.id == cursor))
         if after is None:
-            raise bad_cursor()
+            raise cursors.invalid()
         query = query.where(EndpointKey.name > after.name)
     rows, next_cursor = page_after(list(db.session.scalars(query.order_by(EndpointKey.name).limit(limit + 1))), limit)
     return {"keys": [view(k) for k in rows], "next_cursor": next_cursor}
@@ -224,7 +220,7 @@ def list_invitations(endpoint: str, key: str | None = None, limit: int = 20, cur
     try:
         found = invitations.for_endpoint(ep, row, limit=limit + 1, after=cursor)
     except LookupError:
-        raise bad_cursor() from None
+        raise cursors.invalid() from None
     rows, next_cursor = page_after(found, limit)
     return {"invitations": [invitation_view(i) for i in rows], "next_cursor": next_cursor}
 

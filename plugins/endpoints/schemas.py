@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import re
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from app.formats import HEADER_NAME, is_http_url
 from app.gateway.fields import TYPES
 
 def environment():
     return fields.String(load_default="sandbox", validate=validate.OneOf(["sandbox", "production"]),
                          metadata={"description": "sandbox (default) or production."})
-HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
 
 
 def endpoint_ref(**kw):
@@ -20,7 +19,7 @@ def endpoint_ref(**kw):
 
 
 def http_url(value: str) -> None:
-    if not re.match(r"^https?://[^\s/$.?#][^\s]*$", value or "", re.I):
+    if not is_http_url(value):
         raise ValidationError("must be an absolute http:// or https:// URL")
 
 

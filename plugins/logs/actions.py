@@ -6,13 +6,14 @@ of their endpoints, a collaborator only the calls made with their own key.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
 from app.auth.actor import current_actor
 from app import cursors
+from app.formats import parse_moment
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.gateway import endpoints as ep_service
@@ -36,10 +37,9 @@ class Moment(fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
         try:
-            moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+            return parse_moment(text)
         except ValueError:
             raise ValidationError("not an ISO 8601 date or time") from None
-        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 class LookupArgs(Schema):

@@ -2,7 +2,6 @@
 
 import email
 import re
-import threading
 from pathlib import Path
 
 import pytest
