@@ -41,10 +41,9 @@ def register_extensions(app: Flask) -> None:
     from app.extensions import csrf, db, limiter, migrate
 
     db.init_app(app)
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        import threading
+    from app import writer
 
-        app.extensions["minapi.sqlite_write_lock"] = threading.Lock()  # see app.gateway.views.write_lock
+    writer.install(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
@@ -70,14 +69,14 @@ def register_blueprints(app: Flask) -> None:
     from app.accounts.views import bp as accounts_bp
     from app.auth.metadata import bp as wellknown_bp
     from app.auth.views import bp as settings_bp
-    from app.gateway.views import bp as gateway_bp
+    from app.gateway import views as gateway_views
     from app.tools.mcp_view import register_mcp
     from app.tools.rest import register_routes
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(wellknown_bp)
     app.register_blueprint(settings_bp)
-    app.register_blueprint(gateway_bp)
+    gateway_views.install(app)
     register_routes(app, app.extensions["minapi.tools"])
     register_mcp(app, app.extensions["minapi.tools"])
     from app.auth import oauth

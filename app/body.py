@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 
-from flask import request
+from flask import request as flask_request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.errors import AppError
 
 
-def json_object(*, max_bytes: int | None = None, allow_empty: bool = True) -> dict:
+def json_object(*, max_bytes: int | None = None, allow_empty: bool = True, req=None) -> dict:
+    """The body as a dict; `req` is Flask's current request unless given (the data plane's own)."""
+    request = req if req is not None else flask_request
     length = request.content_length
     has_body = bool(length) or "chunked" in request.headers.get("Transfer-Encoding", "").lower()
     if has_body and request.mimetype != "application/json":

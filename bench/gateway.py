@@ -1,11 +1,13 @@
 """Benchmark: minapi's gateway against a bare Flask insert, same server, same database, same load.
 
-    python bench/gateway.py [--db sqlite|postgres|both] [--seconds 8] [--connections 4,8,16,32]
+    python bench/gateway.py [--db sqlite|postgres|both] [--seconds 8] [--connections 4,8,16,32] [--rounds 3]
 
 For each database it starts `minapi serve` (gunicorn, no job worker) and the baseline app
 (bench/baseline_app.py) under the same gunicorn settings, drives both with `wrk` (Debian
 package `wrk`) at each connection count, for POST (create a record) and GET one, and prints
-requests/s, p50 and p99 for each, and the ratio gateway/baseline. The "saturating load" is the
+requests/s, p50 and p99 for each, and the ratio gateway/baseline: each figure is the median of
+`--rounds` runs, baseline and gateway taking turns, since the machine's noise moves single runs
+by a third. The "saturating load" is the
 smallest connection count at which the baseline reaches 95 % of its best POST throughput; the
 targets are checked there: gateway POST throughput >= 0.6 x baseline, gateway p99 < 50 ms.
 Run by hand, not in CI. Only loopback addresses are used; every run is bounded in time.
@@ -19,6 +21,7 @@ import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -150,7 +153,12 @@ def start_baseline(db: str, workdir: str) -> tuple[subprocess.Popen, str, str]:
     return proc, base + "/base", f"{base}/base/{rid}"
 
 
-def run_db(db: str, seconds: int, levels: list[int]) -> dict:
+def median_run(runs: list[dict]) -> dict:
+    """The median of each figure over the rounds (the machine's noise moves single runs a lot)."""
+    return {name: statistics.median(r[name] for r in runs) for name in runs[0]}
+
+
+def run_db(db: str, seconds: int, levels: list[int], rounds: int) -> dict:
     workdir = tempfile.mkdtemp(prefix=f"minapi-bench-{db}-")
     procs = []
     try:
@@ -161,13 +169,15 @@ def run_db(db: str, seconds: int, levels: list[int]) -> dict:
         rows = []
         for c in levels:
             for method, (b_url, g_url) in (("POST", (bl_post, gw_post)), ("GET", (bl_get, gw_get))):
-                b = wrk(b_url, method, seconds, c, None)
-                g = wrk(g_url, method, seconds, c, key)
+                pairs = [(wrk(b_url, method, seconds, c, None), wrk(g_url, method, seconds, c, key))
+                         for _ in range(rounds)]  # interleaved, so both see the same machine
+                b, g = median_run([p[0] for p in pairs]), median_run([p[1] for p in pairs])
+                ratio = statistics.median(p[1]["rps"] / p[0]["rps"] for p in pairs if p[0]["rps"])
                 rows.append({"db": db, "connections": c, "method": method, "baseline": b, "gateway": g,
-                             "ratio": g["rps"] / b["rps"] if b["rps"] else 0.0})
+                             "ratio": ratio})
                 print(f"{db:<9}{c:>4} {method:<5} baseline {b['rps']:8.0f} rps p50 {b['p50_ms']:6.1f} p99 "
                       f"{b['p99_ms']:6.1f} ms | gateway {g['rps']:8.0f} rps p50 {g['p50_ms']:6.1f} p99 "
-                      f"{g['p99_ms']:6.1f} ms | ratio {g['rps'] / b['rps']:.2f}"
+                      f"{g['p99_ms']:6.1f} ms | ratio {ratio:.2f}"
                       + (f"  (errors: baseline {b['errors']}, gateway {g['errors']})" if b["errors"] or g["errors"] else ""),
                       flush=True)
         return {"rows": rows}
@@ -194,15 +204,16 @@ def main() -> int:
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", default="4,8,16,32")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved runs per figure; medians are shown")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         print("wrk is needed: apt-get install wrk", file=sys.stderr)
         return 2
     levels = [int(c) for c in args.connections.split(",")]
     dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
-    print(f"workers per server: {WORKERS} (gthread, 8 threads); wrk 2 threads; {args.seconds}s per run; "
-          f"{os.cpu_count()} CPUs")
-    results = {db: run_db(db, args.seconds, levels) for db in dbs}
+    print(f"workers per server: {WORKERS} (gthread, 8 threads); wrk 2 threads; {args.seconds}s per run, "
+          f"{args.rounds} interleaved rounds (medians); {os.cpu_count()} CPUs")
+    results = {db: run_db(db, args.seconds, levels, args.rounds) for db in dbs}
     print()
     ok = all([verdict(r["rows"]) for r in results.values()])
     return 0 if ok else 1

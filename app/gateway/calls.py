@@ -1,39 +1,41 @@
 """One data-plane call, end to end: the gateway's hot path.
 
-`handle` takes a `Call` (from the HTTP view, or from the api_call tools with the owner's
-key) and returns an `Outcome`. It authenticates, checks the endpoint, key, rights, rate
-limit and quota, reads and validates the body, does the work, and writes the call log,
-the usage counters and any webhook job, all in the caller's transaction: the caller
-commits once, so either all of it is kept or none. Nothing here commits.
+A call is first decided, then written. `decide` takes a `Call` (from the HTTP edge, or from
+the api_call tools with the owner's key) and returns an `Outcome`: it authenticates, checks
+the endpoint, key, rights, rate limit and quota, reads and validates the body, reads what it
+must, and gathers every write (the record, the call log, the usage counters, the webhook
+job) without making any. `write` then makes them in the caller's transaction: the caller
+commits once, so either all of it is kept or none. Gathered this way, the writes go to
+PostgreSQL in one round trip, and on SQLite the HTTP edge hands them to `app.writer`'s
+group commit. Alerts the call raises (`follow_up`) are queued after it. `handle` does all of
+it in one transaction, for the api_call tools. Nothing here commits.
 """
 
 from __future__ import annotations
 
 import time
-from types import SimpleNamespace
-from datetime import datetime
 from dataclasses import dataclass, field
+from datetime import datetime
+from types import SimpleNamespace
 from typing import Callable
-
-from sqlalchemy import select, update
 
 from app.accounts.models import Account
 from app.db import new_id, utcnow
 from app.errors import AppError
-from app.formats import HEADER_NAME, is_http_url, parse_moment
 from app.extensions import db
+from app.formats import HEADER_NAME, is_http_url, parse_moment
 from app.gateway import keys as key_service
 from app.gateway import records, sql, usage
 from app.gateway.fields import check_record, search_source
 from app.gateway.models import PRODUCTION, SANDBOX, Endpoint, EndpointKey, config_of
 from app.gateway.ratelimit import check_rate
-from app.jobs import enqueue
-from app.notify import notify_failed_call, notify_usage
+from app.notify import notify_failed_call, notify_usage, usage_alert_possible
 from app.search import searchable_text
 
 MAX_BODY = 100 * 1024
 EVENT = {"create": "record.created", "replace": "record.updated", "delete": "record.deleted"}
 WRITES = ("create", "replace", "delete")
+WEBHOOK_ATTEMPTS = 8
 
 
 @dataclass
@@ -51,12 +53,16 @@ class Call:
     webhook: dict | None = None      # per-request X-Webhook-* headers
     via: str = "http"
     started: float = field(default_factory=time.perf_counter)
+    # Filled in while deciding:
+    conn: sql.Conn | None = None
+    now: datetime | None = None
     payload: dict | None = None      # the parsed body, once read
     payload_json: str | None = None
     cycle_start: datetime | None = None
     account: Account | None = None   # the endpoint owner's
     used: int | None = None          # plan calls this cycle before this one (None: not admitted)
     limit: int = 0
+    writes: sql.Writes = field(default_factory=sql.Writes)
 
 
 @dataclass
@@ -65,6 +71,7 @@ class Outcome:
     body: dict | None
     headers: dict = field(default_factory=dict)
     log_id: str | None = None
+    call: Call | None = None         # set when the call is logged (it has writes to make)
 
 
 def _fail(err: AppError) -> Outcome:
@@ -86,13 +93,13 @@ def authenticate(call: Call) -> Outcome | None:
     if call.endpoint is not None:
         call.account = db.session.get(Account, call.endpoint.account_id)
         return None
-    found = key_service.find(call.secret or "")
+    found = key_service.find(call.conn, call.secret or "")
     if found is not None:
         key, endpoint, account, env = found
         if endpoint.slug == call.slug:
             call.endpoint, call.key, call.account, call.environment = endpoint, key, account, env
             return None
-    if db.session.scalar(select(Endpoint.id).where(Endpoint.slug == call.slug)) is None:
+    if call.conn.run(sql.ENDPOINT_BY_SLUG, {"slug": call.slug}).fetchone() is None:
         return _fail(AppError("No endpoint at this URL.", code="endpoint_not_found", status=404))
     return _fail(AppError("Send a valid data key for this endpoint: Authorization: Bearer tm_test_… or tm_live_….",
                           code="invalid_key", status=401, headers={"WWW-Authenticate": "Bearer"}))
@@ -100,7 +107,7 @@ def authenticate(call: Call) -> Outcome | None:
 
 def admit(call: Call) -> None:
     """The checks before any work, in the SPEC's order; raises AppError. Notes the plan usage
-    the call will be charged against at the end (see `record`)."""
+    the call will be charged against (see `gather_log`)."""
     endpoint, key = call.endpoint, call.key
     if not endpoint.active:
         raise AppError("This endpoint is switched off by its owner.", code="endpoint_inactive", status=403)
@@ -111,7 +118,7 @@ def admit(call: Call) -> None:
         raise AppError(f"This key does not have the {right} right.", code="permission_denied", status=403,
                        details={"right": right})
     check_rate(key.id, call.environment)
-    call.used, call.limit = usage.check_quota(call.account, call.cycle_start)
+    call.used, call.limit = usage.check_quota(call.conn, call.account, call.cycle_start)
 
 
 def check_webhook_headers(hook: dict | None) -> None:
@@ -134,8 +141,9 @@ def webhook_target(call: Call) -> dict | None:
 
 
 def perform(call: Call, action: str, config: dict) -> tuple[int, dict | None, dict | None, str | None]:
-    """Do the work; returns (status, response body, stored data for the webhook, record id)."""
-    endpoint_id, env = call.endpoint.id, call.environment
+    """Do the reads and gather the record's write; returns (status, answer, stored data for the
+    webhook, record id)."""
+    conn, endpoint_id, env = call.conn, call.endpoint.id, call.environment
     if action in ("create", "replace"):
         data = call.payload
         problems = check_record(config.get("fields") or [], data)
@@ -143,18 +151,18 @@ def perform(call: Call, action: str, config: dict) -> tuple[int, dict | None, di
             raise AppError("The record does not match the endpoint's fields.", code="validation_failed",
                            details=problems)
         text = searchable_text(search_source(config.get("fields") or [], data))
+        call.payload_json = sql.stored_json(data)  # serialised once, for the record and its log
         if action == "create":
-            call.payload_json = sql.stored_json(data)  # serialised once, for the record and its log
-            body = records.create(endpoint_id, env, data, text, call.payload_json)
+            body = records.create(call.writes, data, call.payload_json, text, call.now, env)
             return 201, body, data, body["id"]
-        rec = records.get(endpoint_id, env, call.record_id)
-        return 200, records.replace(rec, data, text), data, rec.id
+        rec = records.get(conn, endpoint_id, env, call.record_id)
+        return 200, records.replace(call.writes, rec, data, call.payload_json, text, call.now), data, rec.id
     if action == "delete":
-        rec = records.get(endpoint_id, env, call.record_id)
-        records.remove(rec)
+        rec = records.get(conn, endpoint_id, env, call.record_id)
+        records.remove(call.writes, rec)
         return 204, None, None, rec.id
     if action == "get":
-        return 200, records.view(records.get(endpoint_id, env, call.record_id)), None, call.record_id
+        return 200, records.view(records.get(conn, endpoint_id, env, call.record_id)), None, call.record_id
     limit = parse_limit(call.query.get("limit"))
     if action == "list":
         return 200, records.page(endpoint_id, env, limit=limit, cursor=call.query.get("cursor")), None, None
@@ -187,16 +195,21 @@ def parse_time(query: dict, name: str):
                        details={name: ["not ISO 8601"]}) from None
 
 
-def handle(call: Call) -> Outcome:
+def decide(call: Call, conn: sql.Conn) -> Outcome:
+    """Everything up to the writes, reading on `conn`: the answer, with the writes gathered on
+    `outcome.call`."""
+    call.conn, call.now = conn, utcnow()
     refusal = authenticate(call)
     if refusal is not None:
         return refusal
     endpoint, env = call.endpoint, call.environment
+    call.writes.params.update(now=call.conn.time(call.now), account_id=endpoint.account_id, endpoint_id=endpoint.id,
+                              environment=env, key_id=call.key.id)
     if env == PRODUCTION and endpoint.version == 0:
         return _fail(AppError("This endpoint has not been deployed to production yet.", code="not_deployed",
                               status=403))
     account = call.account
-    call.cycle_start = usage.cycle_bounds(account.cycle_started_at or account.created_at)[0]
+    call.cycle_start = usage.cycle_bounds(account.cycle_started_at or account.created_at, call.now)[0]
     action = action_of(call)
     data, record_id = None, call.record_id
     try:
@@ -209,44 +222,75 @@ def handle(call: Call) -> Outcome:
         outcome = Outcome(status, body)
     except AppError as err:
         outcome = _fail(err)
-    outcome.log_id = record(call, action, outcome, data, record_id)
+    gather_log(call, action, outcome, data, record_id)
     return outcome
 
 
-def record(call: Call, action: str, outcome: Outcome, data, record_id) -> str:
-    """Write the call log, the counters, the plan charge and any webhook job, in the call's transaction."""
+def gather_log(call: Call, action: str, outcome: Outcome, data, record_id) -> None:
+    """Add the call log, the counters and the plan charge to the call's writes; note any webhook."""
     endpoint, env = call.endpoint, call.environment
     success = outcome.status < 400
     error_code = None if success else outcome.body["error"]["code"]
     latency = round((time.perf_counter() - call.started) * 1000, 3)
-    now, dialect = utcnow(), sql.dialect()
-    stamp = sql.stored_time(now, dialect)
-    log = {"id": new_id("log"), "account_id": endpoint.account_id, "endpoint_id": endpoint.id,
-           "webhook_status": None, "webhook_attempts": 0,
-           "environment": env, "method": call.method, "action": action, "record_id": record_id,
-           "key_id": call.key.id, "via": call.via, "status_code": outcome.status,
-           "outcome": "success" if success else "failed", "error_code": error_code, "latency_ms": latency,
-           "payload": call.payload_json or sql.stored_json(call.payload), "query": sql.stored_json(call.query or None),
-           "created_at": stamp, "processed_at": stamp,
-           "search_text": " ".join(filter(None, [call.method, action, record_id, error_code,
-                                                 searchable_text(call.payload or {})]))[:20_000]}
+    conn = call.conn
+    outcome.log_id, outcome.call = new_id("log"), call
     target = webhook_target(call) if success and action in WRITES else None
-    if target:
-        log["webhook_status"] = "pending"
-    charged = call.used is not None and outcome.status != 429  # refused for rate or quota: not charged
-    usage.write_log_and_counters(log, now=now, dialect=dialect, success=success, write=action in WRITES,
-                                 latency_ms=latency, charge_cycle=call.cycle_start if charged else None,
-                                 overage=charged and call.used >= call.limit)
-    if charged:
-        notify_usage(call.account.id, call.used + 1, call.limit, cycle_start=call.cycle_start)  # at once below 80 %
-    if not success and (config_of(endpoint, env) or {}).get("notifications", {}).get("on_failed_call"):
-        notify_failed_call(SimpleNamespace(id=log["id"], endpoint_id=endpoint.id, environment=env))
-    if target:
-        enqueue("webhook.deliver", {
-            "log_id": log["id"], "endpoint_id": endpoint.id, "environment": env, "url": target["url"],
+    call.writes.add(sql.INSERT_LOG, log_id=outcome.log_id, method=call.method, action=action, record_id=record_id,
+                    via=call.via, status_code=outcome.status, outcome="success" if success else "failed",
+                    error_code=error_code, latency_ms=latency,
+                    payload=call.payload_json or sql.stored_json(call.payload),
+                    query=sql.stored_json(call.query or None), webhook_status="pending" if target else None,
+                    log_text=" ".join(filter(None, [call.method, action, record_id, error_code,
+                                                    searchable_text(call.payload or {})]))[:20_000])
+    if outcome.status == 429:  # refused for rate or quota: logged, not charged
+        call.used = None
+    usage.count(call.writes, conn, now=call.now, success=success, write=action in WRITES, latency_ms=latency,
+                charge_cycle=call.cycle_start if call.used is not None else None,
+                overage=call.used is not None and call.used >= call.limit)
+    if success and env == SANDBOX and not endpoint.sandbox_succeeded:
+        call.writes.add(sql.MARK_SANDBOX_SUCCEEDED, yes=True)
+    if target:  # the delivery job commits with the write (SPEC §2)
+        call.writes.add(sql.INSERT_WEBHOOK_JOB, job_attempts=WEBHOOK_ATTEMPTS, job_payload=sql.stored_json({
+            "log_id": outcome.log_id, "endpoint_id": endpoint.id, "environment": env, "url": target["url"],
             "auth_header": target.get("auth_header"), "auth_value": target.get("auth_value"),
             "event": {"type": EVENT[action], "endpoint": endpoint.slug, "environment": env,
-                      "record_id": record_id, "data": data, "occurred_at": records.iso(now)}}, max_attempts=8)
-    if success and env == SANDBOX and not endpoint.sandbox_succeeded:
-        db.session.execute(update(Endpoint).where(Endpoint.id == endpoint.id).values(sandbox_succeeded=True))
-    return log["id"]
+                      "record_id": record_id, "data": data, "occurred_at": records.iso(call.now)}}))
+
+
+def write(outcome: Outcome) -> None:
+    """Make the writes `decide` gathered, in the caller's transaction. Nothing to do for a call
+    refused before it reached an endpoint (not logged)."""
+    if outcome.call is not None:
+        outcome.call.conn.write(outcome.call.writes)
+
+
+def wants_follow_up(outcome: Outcome) -> bool:
+    """Whether the call may raise an alert: its plan usage is near the limit, or it failed and its
+    endpoint wants to hear of failed calls. Cheap: no database."""
+    call = outcome.call
+    if call is None:
+        return False
+    if call.used is not None and usage_alert_possible(call.used + 1, call.limit):
+        return True
+    return outcome.status >= 400 and bool((config_of(call.endpoint, call.environment) or {}).get(
+        "notifications", {}).get("on_failed_call"))
+
+
+def follow_up(outcome: Outcome) -> None:
+    """Queue the alerts the call raises (after its writes; the caller commits)."""
+    call = outcome.call
+    if call.used is not None:
+        notify_usage(call.account.id, call.used + 1, call.limit, cycle_start=call.cycle_start)
+    if outcome.status >= 400 and (config_of(call.endpoint, call.environment) or {}).get(
+            "notifications", {}).get("on_failed_call"):
+        notify_failed_call(SimpleNamespace(id=outcome.log_id, endpoint_id=call.endpoint.id,
+                                           environment=call.environment))
+
+
+def handle(call: Call) -> Outcome:
+    """Decide, write and follow up, all in the session's transaction (the api_call tools)."""
+    outcome = decide(call, sql.Conn.of_session())
+    write(outcome)
+    if wants_follow_up(outcome):
+        follow_up(outcome)
+    return outcome

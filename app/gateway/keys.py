@@ -55,7 +55,7 @@ def ensure_within(granted: dict, limit: dict) -> None:
                        code="permission_denied", status=403, details={"rights": extra})
 
 
-def find(secret: str):
+def find(conn: sql.Conn, secret: str):
     """(key pair, its endpoint, the owner's account, environment) for a presented data key, or None.
 
     One indexed lookup by the key's hash, joined with what every call needs next.
@@ -63,7 +63,7 @@ def find(secret: str):
     env = environment_of(secret)
     if env is None or len(secret) > 200:
         return None
-    found = sql.find_key(hash_secret(secret), env)
+    found = sql.find_key(conn, hash_secret(secret), env)
     return (*found, env) if found is not None else None
 
 

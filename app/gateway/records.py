@@ -1,5 +1,8 @@
 """Records: store, fetch, replace, delete, list newest first, and full-text search.
 
+A create, replace or delete is added to the call's `sql.Writes` and written with the call's
+log and counters; reads run at once.
+
 Pages are keyset pages over the insertion sequence, so a page never skips or repeats a
 record while others are being added. Cursors are opaque to callers.
 """
@@ -8,8 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete as sql_delete
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app.db import new_id, utcnow
 from app import cursors
@@ -44,34 +46,28 @@ def iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def create(endpoint_id: str, environment: str, data: dict, search_text: str, data_json: str | None = None) -> dict:
-    now, dialect = utcnow(), sql.dialect()
-    stamp = sql.stored_time(now, dialect)
+def create(writes: sql.Writes, data: dict, data_json: str, text: str, now: datetime, environment: str) -> dict:
+    """Add the record's insert to `writes`; returns the answer for the caller."""
     rec_id = new_id("rec")
-    sql.INSERT_RECORD.run({"id": rec_id, "endpoint_id": endpoint_id, "environment": environment,
-                           "data": data_json or sql.stored_json(data), "search_text": search_text,
-                           "created_at": stamp, "updated_at": stamp})
+    writes.add(sql.INSERT_RECORD, record_id=rec_id, record_data=data_json, record_text=text)
     return {"id": rec_id, "environment": environment, "created_at": iso(now), "updated_at": iso(now), "data": data}
 
 
-def get(endpoint_id: str, environment: str, record_id: str) -> Record:
-    rec = db.session.scalar(select(Record).where(Record.id == record_id, Record.endpoint_id == endpoint_id,
-                                                 Record.environment == environment))
+def get(conn: sql.Conn, endpoint_id: str, environment: str, record_id: str):
+    rec = sql.find_record(conn, endpoint_id, environment, record_id)
     if rec is None:
         raise RecordNotFound()
     return rec
 
 
-def replace(rec: Record, data: dict, search_text: str) -> dict:
-    now = utcnow()
-    db.session.execute(update(Record).where(Record.seq == rec.seq)
-                       .values(data=data, search_text=search_text, updated_at=now))
+def replace(writes: sql.Writes, rec, data: dict, data_json: str, text: str, now: datetime) -> dict:
+    writes.add(sql.REPLACE_RECORD, record_seq=rec.seq, record_data=data_json, record_text=text)
     return {"id": rec.id, "environment": rec.environment, "created_at": iso(rec.created_at),
             "updated_at": iso(now), "data": data}
 
 
-def remove(rec: Record) -> None:
-    db.session.execute(sql_delete(Record).where(Record.seq == rec.seq))
+def remove(writes: sql.Writes, rec) -> None:
+    writes.add(sql.DELETE_RECORD, record_seq=rec.seq)
 
 
 def _page(query, limit: int, cursor: str | None) -> dict:

@@ -1,10 +1,13 @@
-"""The gateway's hot-path SQL: a few fixed statements, run straight on the DB-API cursor.
+"""The gateway's hot-path SQL: a few fixed statements, run straight on the DB-API connection.
 
-Each data-plane call runs the same five statements. Going through SQLAlchemy's execution
-machinery costs more than the statement itself on SQLite, so these run on the raw cursor
-of the session's connection, inside the session's transaction: the caller still commits
-or rolls back once. Values are adapted here exactly as SQLAlchemy stores them (UTC naive
-datetimes; JSON text), so the ORM reads these rows like any other.
+Going through SQLAlchemy's execution machinery costs more than the statements themselves
+on SQLite, so a call takes a DB-API connection once (`Conn`) and runs these on it, and the
+caller commits or rolls back once. Values are adapted here
+exactly as SQLAlchemy stores them (UTC naive datetimes; JSON text), so the ORM reads these
+rows like any other.
+
+All statements of one call share one parameter dict, so a call's writes can be sent as a
+single statement on PostgreSQL (`batch`: data-modifying CTEs, one round trip).
 """
 
 from __future__ import annotations
@@ -13,12 +16,10 @@ import json
 import random
 import re
 from datetime import date, datetime, timezone
-
 from types import SimpleNamespace
 
 from app.extensions import db
 
-# -- raw statements ----------------------------------------------------------------------------
 
 class Raw:
     """One SQL statement written with `:name` parameters, for SQLite and PostgreSQL."""
@@ -27,49 +28,131 @@ class Raw:
         self.sqlite = sql
         self.postgresql = re.sub(r"(?<!:):([a-z_]+)", r"%(\1)s", sql)
 
-    def run(self, params: dict):
-        """Execute with `params` already in storage form (see `stored_time`, `stored_json`)."""
+
+class Conn:
+    """A call's database handle: a DB-API connection, its dialect and counter shard, looked up once.
+
+    `of_session()` joins the session's transaction (the api_call tools: their adapter commits);
+    `checkout()` takes a connection of the pool for a call of its own (the HTTP edge), which
+    commits with `commit()` and gives it back with `close()` (rolling back what was not committed).
+    """
+
+    __slots__ = ("dbapi", "postgres", "dialect", "shard", "pooled")
+
+    def __init__(self, pooled, dialect: str):
+        self.pooled = pooled  # SQLAlchemy's pooled DB-API connection
+        self.dbapi = pooled.driver_connection
+        self.dialect = dialect
+        self.postgres = dialect == "postgresql"
+        self.shard = _shard(pooled.info)
+
+    @classmethod
+    def of_session(cls) -> Conn:
         connection = db.session.connection()
-        cursor = connection.connection.dbapi_connection.cursor()
-        cursor.execute(self.postgresql if connection.dialect.name == "postgresql" else self.sqlite, params)
+        return cls(connection.connection, connection.dialect.name)
+
+    @classmethod
+    def checkout(cls) -> Conn:
+        engine = db.engine
+        return cls(engine.raw_connection(), engine.dialect.name)
+
+    def commit(self) -> None:
+        self.dbapi.commit()
+
+    def close(self) -> None:
+        self.pooled.close()
+
+    def run(self, raw: Raw, params: dict):
+        """Execute with `params` already in storage form (see `time`, `day`, `stored_json`)."""
+        cursor = self.dbapi.cursor()
+        cursor.execute(raw.postgresql if self.postgres else raw.sqlite, params)
         return cursor
 
+    def write(self, writes: Writes) -> None:
+        """A call's writes: one round trip on PostgreSQL, one after another on SQLite (in-process)."""
+        if self.postgres and len(writes.statements) > 1:
+            self.run(batch(tuple(writes.statements)), writes.params)
+            return
+        for raw in writes.statements:
+            self.run(raw, writes.params)
 
-def stored_time(moment: datetime, dialect: str):
-    """A UTC datetime as SQLAlchemy's DateTime stores it: naive; on SQLite, its text form."""
-    naive = moment.astimezone(timezone.utc).replace(tzinfo=None)
-    return naive if dialect == "postgresql" else naive.isoformat(" ", "microseconds")
+    def time(self, moment: datetime):
+        """A UTC datetime as SQLAlchemy's DateTime stores it: naive; on SQLite, its text form."""
+        naive = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        return naive if self.postgres else naive.isoformat(" ", "microseconds")
+
+    def day(self, day: date):
+        return day if self.postgres else day.isoformat()
 
 
-def stored_day(day: date, dialect: str):
-    return day if dialect == "postgresql" else day.isoformat()
+class Writes:
+    """The statements a call will write and their shared parameters, gathered while it is decided."""
+
+    __slots__ = ("statements", "params")
+
+    def __init__(self):
+        self.statements: list[Raw] = []
+        self.params: dict = {}
+
+    def add(self, raw: Raw, **params) -> None:
+        self.statements.append(raw)
+        self.params.update(params)
 
 
 def stored_json(value) -> str | None:
     return None if value is None else json.dumps(value)
 
 
-def dialect() -> str:
-    return db.session.get_bind().dialect.name
+_batches: dict[tuple, Raw] = {}
 
 
-RECORD_COLUMNS = ("id", "endpoint_id", "environment", "data", "search_text", "created_at", "updated_at")
-LOG_COLUMNS = ("id", "account_id", "endpoint_id", "environment", "method", "action", "record_id", "key_id", "via",
-               "status_code", "outcome", "error_code", "latency_ms", "payload", "query", "search_text",
-               "webhook_status", "webhook_attempts", "created_at", "processed_at")
+def batch(statements: tuple[Raw, ...]) -> Raw:
+    """PostgreSQL: several writes as one statement of data-modifying CTEs (built once per combination)."""
+    found = _batches.get(statements)
+    if found is None:
+        parts = ", ".join(f"w{i} AS ({raw.sqlite})" for i, raw in enumerate(statements))
+        found = _batches[statements] = Raw(f"WITH {parts} SELECT 1")
+    return found
 
 
-def _insert(table: str, columns: tuple) -> Raw:
-    return Raw(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})")
+# -- counter shards ----------------------------------------------------------------------------
+
+SHARDS = 32
+_next_shard: list[int] = []
 
 
-INSERT_RECORD = _insert("records", RECORD_COLUMNS)
-INSERT_LOG = _insert("call_logs", LOG_COLUMNS)
+def _shard(info: dict) -> int:
+    """A connection's counter shard: distinct for the connections of one process, spread across
+    processes by a random start, so concurrent transactions rarely write the same counter row."""
+    if "minapi_shard" not in info:
+        if not _next_shard:
+            _next_shard.append(random.randrange(SHARDS))
+        info["minapi_shard"] = _next_shard[0] % SHARDS
+        _next_shard[0] += 1
+    return info["minapi_shard"]
+
+
+# -- writes: a call's statements share one parameter dict (`Writes`); `now`, `account_id`,
+# `endpoint_id`, `environment` and `key_id` are the call's own -----------------------------
+
+INSERT_RECORD = Raw(
+    "INSERT INTO records (id, endpoint_id, environment, data, search_text, created_at, updated_at)"
+    " VALUES (:record_id, :endpoint_id, :environment, :record_data, :record_text, :now, :now)")
+REPLACE_RECORD = Raw("UPDATE records SET data = :record_data, search_text = :record_text, updated_at = :now"
+                     " WHERE seq = :record_seq")
+DELETE_RECORD = Raw("DELETE FROM records WHERE seq = :record_seq")
+
+INSERT_LOG = Raw(
+    "INSERT INTO call_logs (id, account_id, endpoint_id, environment, method, action, record_id, key_id, via,"
+    " status_code, outcome, error_code, latency_ms, payload, query, search_text, webhook_status,"
+    " webhook_attempts, created_at, processed_at) VALUES (:log_id, :account_id, :endpoint_id, :environment,"
+    " :method, :action, :record_id, :key_id, :via, :status_code, :outcome, :error_code, :latency_ms, :payload,"
+    " :query, :log_text, :webhook_status, 0, :now, :now)")
 
 ADD_DAILY = Raw(
     "INSERT INTO usage_daily (account_id, endpoint_id, environment, key_id, day, shard, calls, successes, failures,"
     " writes, write_latency_ms) VALUES (:account_id, :endpoint_id, :environment, :key_id, :day, :shard, 1, :ok,"
-    " :failed, :write, :latency) ON CONFLICT (endpoint_id, environment, key_id, day, shard) DO UPDATE SET"
+    " :failed, :write, :write_latency) ON CONFLICT (endpoint_id, environment, key_id, day, shard) DO UPDATE SET"
     " calls = usage_daily.calls + 1, successes = usage_daily.successes + excluded.successes,"
     " failures = usage_daily.failures + excluded.failures, writes = usage_daily.writes + excluded.writes,"
     " write_latency_ms = usage_daily.write_latency_ms + excluded.write_latency_ms")
@@ -79,36 +162,22 @@ ADD_CYCLE = Raw(
     " :shard, 1, :over) ON CONFLICT (account_id, cycle_start, shard) DO UPDATE SET"
     " calls = usage_cycles.calls + 1, overage = usage_cycles.overage + excluded.overage")
 
+INSERT_WEBHOOK_JOB = Raw(
+    "INSERT INTO jobs (kind, payload, status, attempts, max_attempts, run_at, created_at)"
+    " VALUES ('webhook.deliver', :job_payload, 'pending', 0, :job_attempts, :now, :now)")
 
+MARK_SANDBOX_SUCCEEDED = Raw("UPDATE endpoints SET sandbox_succeeded = :yes WHERE id = :endpoint_id")
 
-def _cte(*statements: str) -> str:
-    """PostgreSQL: several writes in one statement (one round trip), as data-modifying CTEs."""
-    parts = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(statements))
-    return f"WITH {parts} SELECT 1"
-
-
-# On PostgreSQL a call's log and counters go in one round trip; SQLite (in-process) runs them apart.
-LOG_AND_DAILY_PG = Raw(_cte(INSERT_LOG.sqlite, ADD_DAILY.sqlite))
-LOG_DAILY_AND_CYCLE_PG = Raw(_cte(INSERT_LOG.sqlite, ADD_DAILY.sqlite, ADD_CYCLE.sqlite))
+# -- reads ---------------------------------------------------------------------------------------
 
 CYCLE_CALLS = Raw("SELECT COALESCE(SUM(calls), 0) FROM usage_cycles WHERE account_id = :account_id"
                   " AND cycle_start = :cycle_start")
 
-SHARDS = 32
-_next_shard = []
+ENDPOINT_BY_SLUG = Raw("SELECT id FROM endpoints WHERE slug = :slug")
 
-
-def shard() -> int:
-    """This connection's counter shard: distinct for the connections of one process, spread across
-    processes by a random start, so concurrent transactions rarely write the same counter row."""
-    info = db.session.connection().connection.info
-    if "minapi_shard" not in info:
-        if not _next_shard:
-            _next_shard.append(random.randrange(SHARDS))
-        info["minapi_shard"] = _next_shard[0] % SHARDS
-        _next_shard[0] += 1
-    return info["minapi_shard"]
-
+RECORD_FIELDS = ("seq", "id", "environment", "data", "created_at", "updated_at")
+RECORD_BY_ID = Raw(f"SELECT {', '.join(RECORD_FIELDS)} FROM records WHERE id = :record_id"
+                   " AND endpoint_id = :endpoint_id AND environment = :environment")
 
 KEY_FIELDS = ("id", "endpoint_id", "active", "can_create", "can_read", "can_update", "can_delete")
 ENDPOINT_FIELDS = ("id", "account_id", "slug", "active", "version", "sandbox_succeeded", "sandbox_config",
@@ -121,9 +190,9 @@ KEY_BY_HASH = {"sandbox": Raw(f"SELECT {_SELECT}{_FROM} WHERE k.test_hash = :h")
                "production": Raw(f"SELECT {_SELECT}{_FROM} WHERE k.live_hash = :h")}
 
 
-def find_key(digest: str, environment: str):
+def find_key(conn: Conn, digest: str, environment: str):
     """(key, endpoint, account) as light records with the ORM's attribute names, or None."""
-    row = KEY_BY_HASH[environment].run({"h": digest}).fetchone()
+    row = conn.run(KEY_BY_HASH[environment], {"h": digest}).fetchone()
     if row is None:
         return None
     k, e = len(KEY_FIELDS), len(KEY_FIELDS) + len(ENDPOINT_FIELDS)
@@ -135,11 +204,26 @@ def find_key(digest: str, environment: str):
         for name in names:
             setattr(obj, name, bool(getattr(obj, name)))
     for name in ("sandbox_config", "production_config"):
-        value = getattr(endpoint, name)
-        setattr(endpoint, name, json.loads(value) if isinstance(value, str) else value)
+        setattr(endpoint, name, read_json(getattr(endpoint, name)))
     for name in ("cycle_started_at", "created_at"):
         setattr(account, name, read_datetime(getattr(account, name)))
     return key, endpoint, account
+
+
+def find_record(conn: Conn, endpoint_id: str, environment: str, record_id: str):
+    """One record as a light object (seq, id, environment, data, created_at, updated_at), or None."""
+    row = conn.run(RECORD_BY_ID, {"record_id": record_id, "endpoint_id": endpoint_id,
+                                  "environment": environment}).fetchone()
+    if row is None:
+        return None
+    rec = SimpleNamespace(**dict(zip(RECORD_FIELDS, row)))
+    rec.data = read_json(rec.data)
+    rec.created_at, rec.updated_at = read_datetime(rec.created_at), read_datetime(rec.updated_at)
+    return rec
+
+
+def read_json(value):
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def read_datetime(value):

@@ -1,27 +1,127 @@
-"""The HTTP view of the data plane: `/api/v1/data/<slug>[/search|/<record_id>]`."""
+"""The HTTP edge of the data plane: `/api/v1/data/<slug>[/search|/<record_id>]`.
+
+Served by `DataPlane`, a WSGI layer in front of Flask's dispatch, because a data-plane call
+needs none of Flask's per-request machinery (cookie sessions, CSRF, the limiter's hooks,
+templates): it parses the request with Werkzeug, decides the call, then commits the call's
+writes (on SQLite through `app.writer`'s group commit). Every other path goes on to Flask
+untouched.
+"""
 
 from __future__ import annotations
 
-import contextlib
+import json
+import logging
 import time
 
-from flask import Blueprint, Response, current_app, json, request
+from werkzeug.wrappers import Request, Response
 
 from app.body import json_object
-from app.errors import AppError, error_response
-from app.extensions import csrf, db
-from app.gateway.calls import MAX_BODY, Call, handle
+from app.errors import AppError
+from app.extensions import db
+from app.gateway import sql
+from app.gateway.calls import MAX_BODY, Call, decide, follow_up, wants_follow_up, write
+from app.writer import group_commit_for, slot_for
 
-bp = Blueprint("gateway", __name__)
-ALLOWED = {"collection": ["GET", "POST"], "search": ["GET"], "record": ["GET", "PUT", "DELETE"]}
+log = logging.getLogger(__name__)
+PREFIX = "/api/v1/data/"
+ALLOWED = {"collection": ("GET", "POST"), "search": ("GET",), "record": ("GET", "PUT", "DELETE")}
 
 
-def bearer() -> str | None:
+class DataRequest(Request):
+    max_content_length = MAX_BODY  # a longer body is refused (413) before it is read whole
+
+
+def route(path: str) -> tuple[str, str, str | None] | None:
+    """(kind, slug, record id) for a data-plane path, or None for any other path."""
+    if not path.startswith(PREFIX):
+        return None
+    parts = path[len(PREFIX):].split("/")
+    if len(parts) > 2 or not all(parts):
+        return None
+    if len(parts) == 1:
+        return "collection", parts[0], None
+    if parts[1] == "search":
+        return "search", parts[0], None
+    return "record", parts[0], parts[1]
+
+
+class DataPlane:
+    """WSGI middleware: answers data-plane paths itself and hands every other request to `flask_wsgi`."""
+
+    def __init__(self, app, flask_wsgi):
+        self.app = app
+        self.flask_wsgi = flask_wsgi
+
+    def __call__(self, environ, start_response):
+        found = route(environ.get("PATH_INFO", ""))
+        if found is None:
+            return self.flask_wsgi(environ, start_response)
+        started = time.perf_counter()
+        request = DataRequest(environ)
+        with self.app.app_context():
+            response = serve(self.app, request, *found, started=started)
+        return response(environ, start_response)
+
+
+def serve(app, request: Request, kind: str, slug: str, record_id: str | None, *, started: float) -> Response:
+    if request.method not in ALLOWED[kind]:
+        return error_response(AppError(f"{request.method} is not allowed here.", code="method_not_allowed",
+                                       status=405, headers={"Allow": ", ".join(ALLOWED[kind])}))
+    call = Call(method=request.method, slug=slug, record_id=record_id, search=kind == "search",
+                secret=bearer(request), query=request.args.to_dict(flat=True), webhook=webhook_headers(request),
+                read_body=lambda: json_object(max_bytes=MAX_BODY, allow_empty=False, req=request), started=started)
+    conn = sql.Conn.checkout()
+    try:
+        outcome = decide(call, conn)
+        save(app, conn, outcome)
+        if wants_follow_up(outcome):  # alerts, rarely: after the call's own commit
+            with slot_for(app):
+                follow_up(outcome)
+                db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(AppError("Something went wrong on our side.", code="internal_error", status=500))
+    finally:
+        conn.close()  # back to the pool, rolled back if anything was left uncommitted
+    return respond(outcome.status, outcome.body, outcome.headers, outcome.log_id)
+
+
+def save(app, conn, outcome) -> None:
+    """Commit the call's writes: through the group commit on SQLite, in this request's own
+    transaction on PostgreSQL."""
+    if outcome.call is None:
+        return  # refused before it reached an endpoint: nothing to log
+    group = group_commit_for(app)
+    if group is not None:
+        group.commit(outcome.call.writes)
+    else:
+        write(outcome)
+        conn.commit()
+
+
+def error_response(err: AppError) -> Response:
+    return respond(err.status, err.to_dict(), err.headers)
+
+
+def respond(status: int, body: dict | None, headers: dict | None = None, log_id: str | None = None) -> Response:
+    if body is None:
+        resp = Response(status=status)
+    else:
+        resp = Response(json.dumps(body), status=status, mimetype="application/json")
+    if headers:
+        resp.headers.update(headers)
+    if log_id:
+        resp.headers["X-Minapi-Log-Id"] = log_id  # find this call in the logs
+    return resp
+
+
+def bearer(request: Request) -> str | None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" else None
 
 
-def webhook_headers() -> dict | None:
+def webhook_headers(request: Request) -> dict | None:
     url = request.headers.get("X-Webhook-Callback")
     if not url:
         return None
@@ -29,62 +129,6 @@ def webhook_headers() -> dict | None:
             "auth_header": request.headers.get("X-Webhook-Auth-Header")}
 
 
-def respond(outcome) -> Response:
-    if outcome.body is None:
-        resp = Response(status=outcome.status)
-    else:
-        resp = Response(json.dumps(outcome.body), status=outcome.status, mimetype="application/json")
-    resp.headers.update(outcome.headers)
-    if outcome.log_id:
-        resp.headers["X-Minapi-Log-Id"] = outcome.log_id  # find this call in the logs
-    return resp
-
-
-def run(kind: str, slug: str, record_id: str | None = None) -> Response:
-    started = time.perf_counter()
-    if request.method not in ALLOWED[kind]:
-        err = AppError(f"{request.method} is not allowed here.", code="method_not_allowed", status=405,
-                       headers={"Allow": ", ".join(ALLOWED[kind])})
-        return error_response(err)
-    call = Call(method=request.method, slug=slug, record_id=record_id, search=kind == "search",
-                secret=bearer(), query=request.args.to_dict(flat=True), webhook=webhook_headers(),
-                read_body=lambda: json_object(max_bytes=MAX_BODY, allow_empty=False), started=started)
-    with write_lock():
-        try:
-            outcome = handle(call)
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
-            raise
-    return respond(outcome)
-
-
-def write_lock():
-    """On SQLite, one write transaction at a time per process, queued on a mutex.
-
-    SQLite has one writer; without this, threads of one process collide on its lock and wait in
-    its busy handler, which sleeps in steps of up to 100 ms. PostgreSQL needs no such thing.
-    """
-    app = current_app._get_current_object()
-    lock = app.extensions.get("minapi.sqlite_write_lock")
-    if lock is None:
-        return contextlib.nullcontext()
-    return lock
-
-
-@bp.route("/api/v1/data/<slug>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
-@csrf.exempt
-def collection(slug):
-    return run("collection", slug)
-
-
-@bp.route("/api/v1/data/<slug>/search", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
-@csrf.exempt
-def search(slug):
-    return run("search", slug)
-
-
-@bp.route("/api/v1/data/<slug>/<record_id>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
-@csrf.exempt
-def one(slug, record_id):
-    return run("record", slug, record_id)
+def install(app) -> None:
+    """Put the data plane in front of the app's dispatch."""
+    app.wsgi_app = DataPlane(app, app.wsgi_app)

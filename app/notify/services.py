@@ -80,6 +80,11 @@ def take_throttle(endpoint_id: str, environment: str, kind: str) -> bool:
     return claimed.rowcount == 1
 
 
+def usage_alert_possible(used: int, limit: int) -> bool:
+    """Whether `used` calls of `limit` are past the first alert threshold (cheap; no database)."""
+    return bool(limit) and limit > 0 and used * 100 >= THRESHOLDS[0] * limit
+
+
 def notify_usage(account_id: str, used: int, limit: int, *, cycle_start: datetime | None = None) -> list[int]:
     """Queue a usage alert when `used` first reaches 80 % or 100 % of `limit` in this cycle.
 
@@ -87,7 +92,7 @@ def notify_usage(account_id: str, used: int, limit: int, *, cycle_start: datetim
     cycle (default: the account's latest usage cycle). Returns the thresholds newly reached
     (both at once when a cycle jumps past 100 %: then one alert, for 100 %).
     """
-    if not limit or limit <= 0 or used * 100 < THRESHOLDS[0] * limit:
+    if not usage_alert_possible(used, limit):
         return []
     cycle_start = cycle_start or current_cycle_start(account_id)
     if cycle_start is None:

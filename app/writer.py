@@ -1,0 +1,187 @@
+"""SQLite's one writer: a writer slot taken in turn, and group commit for the data plane.
+
+SQLite lets one transaction write at a time. Without a queue, writers collide on its lock
+and wait in its busy handler, which sleeps in steps of up to 100 ms, so a busy server
+answers slowly while its processors idle. `WriterSlot` is that queue: a mutex (the threads
+of one process) and then an exclusive `flock` on a file beside the database (the processes
+of one machine; the kernel releases it if a process dies), held only for the writes and the
+commit.
+
+`GroupCommit` goes further for data-plane calls, whose writes are gathered before they are
+made (see `app.gateway.calls`): one thread per process writes the calls that are waiting,
+each inside its own savepoint, and commits them together. A call is answered only after
+that commit, so nothing acknowledged can be lost; a call whose writes fail is rolled back to
+its savepoint alone. One commit (and one full-text index flush) then serves many calls.
+PostgreSQL needs none of this: it writes many transactions at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import queue
+import threading
+import weakref
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: the mutex alone still queues one process
+    fcntl = None
+
+log = logging.getLogger(__name__)
+MAX_BATCH = 64  # calls per group transaction
+IDLE_EXIT = 5.0  # seconds without calls before the writing thread stops (the next call starts another)
+
+
+class WriterSlot:
+    """A context manager: `with slot:` holds the database's writer slot."""
+
+    def __init__(self, database_path: str | None):
+        self.lock_path = f"{database_path}-writer" if database_path and fcntl else None
+        self.mutex = threading.Lock()
+        self.fd: int | None = None
+        self.pid: int | None = None
+
+    def __enter__(self):
+        self.mutex.acquire()
+        try:
+            if self.lock_path:
+                fcntl.flock(self._fd(), fcntl.LOCK_EX)
+        except BaseException:
+            self.mutex.release()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            if self.lock_path:
+                fcntl.flock(self.fd, fcntl.LOCK_UN)
+        finally:
+            self.mutex.release()
+
+    def _fd(self) -> int:
+        # A forked worker must open its own: a lock on a descriptor inherited across fork is shared.
+        if self.pid != os.getpid():
+            self.fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            self.pid = os.getpid()
+            weakref.finalize(self, os.close, self.fd)
+        return self.fd
+
+
+class _Pending:
+    """One call waiting for its writes to commit: `done` is held until then (cheaper than an Event)."""
+
+    __slots__ = ("writes", "done", "error")
+
+    def __init__(self, writes):
+        self.writes = writes
+        self.done = threading.Lock()
+        self.done.acquire()
+        self.error: BaseException | None = None
+
+
+class GroupCommit:
+    """One writing thread per process for the data plane's calls on SQLite (see the module doc)."""
+
+    def __init__(self, app, slot: WriterSlot):
+        self.app = app
+        self.slot = slot
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.running: int | None = None  # the pid whose thread is running
+        self.start_lock = threading.Lock()
+
+    def commit(self, writes) -> None:
+        """Write `writes` (an `app.gateway.sql.Writes`) and return once they are committed; raises
+        what writing them raised, after rolling them back."""
+        pending = _Pending(writes)
+        with self.start_lock:  # a thread that is stopping for idleness checks the queue under it
+            if self.running != os.getpid():  # none yet in this process (a forked worker starts its own)
+                self.queue = queue.SimpleQueue()
+                threading.Thread(target=self._run, name="minapi-group-commit", daemon=True).start()
+                self.running = os.getpid()
+            self.queue.put(pending)
+        pending.done.acquire()  # released by the writing thread once the group is committed
+        if pending.error is not None:
+            raise pending.error
+
+    def _run(self) -> None:
+        from app.extensions import db
+
+        with self.app.app_context():
+            pooled = db.engine.raw_connection()  # this thread's own while it runs
+        try:
+            while (batch := self._next_batch()) is not None:
+                try:
+                    self._write(pooled.driver_connection, batch)
+                except BaseException as exc:  # e.g. the writer slot could not be taken: nothing was written
+                    for pending in batch:
+                        pending.error = pending.error or exc
+                finally:
+                    for pending in batch:
+                        pending.done.release()
+        finally:
+            pooled.close()
+
+    def _next_batch(self) -> list[_Pending] | None:
+        """The calls waiting now (at least one), or None after IDLE_EXIT seconds without any."""
+        while True:
+            try:
+                batch = [self.queue.get(timeout=IDLE_EXIT)]
+                break
+            except queue.Empty:
+                with self.start_lock:
+                    if self.queue.empty():
+                        self.running = None
+                        return None
+        while len(batch) < MAX_BATCH:
+            try:
+                batch.append(self.queue.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def _write(self, dbapi, batch: list[_Pending]) -> None:
+        cursor = dbapi.cursor()
+        with self.slot:
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+                for pending in batch:
+                    cursor.execute("SAVEPOINT call")
+                    try:
+                        for raw in pending.writes.statements:
+                            cursor.execute(raw.sqlite, pending.writes.params)
+                    except Exception as exc:  # this call alone is undone
+                        cursor.execute("ROLLBACK TO call")
+                        pending.error = exc
+                    cursor.execute("RELEASE call")
+                dbapi.commit()
+            except Exception as exc:  # the whole group is undone: none of it was acknowledged
+                log.exception("group commit failed")
+                with contextlib.suppress(Exception):
+                    dbapi.rollback()
+                for pending in batch:
+                    pending.error = pending.error or exc
+
+
+def slot_for(app):
+    """The app's SQLite writer slot, or a no-op context for PostgreSQL."""
+    return app.extensions.get("minapi.sqlite_slot") or contextlib.nullcontext()
+
+
+def group_commit_for(app) -> GroupCommit | None:
+    """The app's group commit on SQLite; None on PostgreSQL."""
+    return app.extensions.get("minapi.group_commit")
+
+
+def install(app) -> None:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "sqlite":
+        return
+    path = url.database if url.database and url.database != ":memory:" else None
+    slot = WriterSlot(os.path.abspath(path) if path else None)
+    app.extensions["minapi.sqlite_slot"] = slot
+    if path:  # an in-memory database is one per connection: the group's thread would not see it
+        app.extensions["minapi.group_commit"] = GroupCommit(app, slot)
