@@ -99,7 +99,7 @@ def authenticate(call: Call) -> Outcome | None:
         if endpoint.slug == call.slug:
             call.endpoint, call.key, call.account, call.environment = endpoint, key, account, env
             return None
-    if call.conn.run(sql.ENDPOINT_BY_SLUG, {"slug": call.slug}).fetchone() is None:
+    if call.conn.one(sql.ENDPOINT_BY_SLUG, {"slug": call.slug}) is None:
         return _fail(AppError("No endpoint at this URL.", code="endpoint_not_found", status=404))
     return _fail(AppError("Send a valid data key for this endpoint: Authorization: Bearer tm_test_… or tm_live_….",
                           code="invalid_key", status=401, headers={"WWW-Authenticate": "Bearer"}))

@@ -12,11 +12,17 @@ single statement on PostgreSQL (`batch`: data-modifying CTEs, one round trip).
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
+import os
 import random
 import re
+import threading
 from datetime import date, datetime, timezone
 from types import SimpleNamespace
+
+from sqlalchemy import event
 
 from app.extensions import db
 
@@ -30,37 +36,28 @@ class Raw:
 
 
 class Conn:
-    """A call's database handle: a DB-API connection, its dialect and counter shard, looked up once.
+    """A call's database handle: a DB-API connection, its dialect and counter shard.
 
-    `of_session()` joins the session's transaction (the api_call tools: their adapter commits);
-    `checkout()` takes a connection of the pool for a call of its own (the HTTP edge), which
-    commits with `commit()` and gives it back with `close()` (rolling back what was not committed).
+    `of_session()` joins the session's transaction (the api_call tools: their adapter commits).
+    The HTTP edge uses `ThreadConnections`: each serving thread keeps one connection of its own
+    between calls, out of the pool, in autocommit mode.
     """
 
-    __slots__ = ("dbapi", "postgres", "dialect", "shard", "pooled")
+    __slots__ = ("dbapi", "postgres", "dialect", "shard", "pooled", "pid")
 
-    def __init__(self, pooled, dialect: str):
-        self.pooled = pooled  # SQLAlchemy's pooled DB-API connection
-        self.dbapi = pooled.driver_connection
+    def __init__(self, pooled, dbapi, dialect: str, shard: int):
+        self.pooled = pooled  # SQLAlchemy's pooled (or detached) connection, which owns `dbapi`
+        self.dbapi = dbapi
         self.dialect = dialect
         self.postgres = dialect == "postgresql"
-        self.shard = _shard(pooled.info)
+        self.shard = shard
+        self.pid = os.getpid()
 
     @classmethod
     def of_session(cls) -> Conn:
         connection = db.session.connection()
-        return cls(connection.connection, connection.dialect.name)
-
-    @classmethod
-    def checkout(cls) -> Conn:
-        engine = db.engine
-        return cls(engine.raw_connection(), engine.dialect.name)
-
-    def commit(self) -> None:
-        self.dbapi.commit()
-
-    def close(self) -> None:
-        self.pooled.close()
+        pooled = connection.connection
+        return cls(pooled, pooled.driver_connection, connection.dialect.name, _shard(pooled.info))
 
     def run(self, raw: Raw, params: dict):
         """Execute with `params` already in storage form (see `time`, `day`, `stored_json`)."""
@@ -68,8 +65,22 @@ class Conn:
         cursor.execute(raw.postgresql if self.postgres else raw.sqlite, params)
         return cursor
 
+    def one(self, raw: Raw, params: dict):
+        """The first row of a read, or None; the statement is finished at once (an open SQLite
+        statement would keep its read snapshot, and with it the WAL, from moving on)."""
+        cursor = self.run(raw, params)
+        try:
+            return cursor.fetchone()
+        finally:
+            cursor.close()
+
+    def commit(self) -> None:
+        if not getattr(self.dbapi, "autocommit", False):
+            self.dbapi.commit()
+
     def write(self, writes: Writes) -> None:
-        """A call's writes: one round trip on PostgreSQL, one after another on SQLite (in-process)."""
+        """A call's writes: one statement on PostgreSQL (one round trip, atomic on its own), one after
+        another on SQLite (in-process)."""
         if self.postgres and len(writes.statements) > 1:
             self.run(batch(tuple(writes.statements)), writes.params)
             return
@@ -97,6 +108,54 @@ class Writes:
     def add(self, raw: Raw, **params) -> None:
         self.statements.append(raw)
         self.params.update(params)
+
+
+class ThreadConnections:
+    """The HTTP edge's connections: one per serving thread, kept between calls, in autocommit mode.
+
+    A call needs no transaction for its reads, and its writes are one statement on PostgreSQL
+    (atomic on its own) and go through the group commit on SQLite, so a thread's connection can
+    stay checked out: no pool checkout, ping, BEGIN or COMMIT per call. A connection found broken
+    is replaced; disposing of the engine (a forked worker, the end of a test) forgets them all.
+    """
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.local = threading.local()
+        self.opened: list = []  # every connection made, to close them on dispose
+        self.lock = threading.Lock()
+        event.listen(engine, "engine_disposed", self._forget)
+
+    def get(self) -> Conn:
+        conn = getattr(self.local, "conn", None)
+        if conn is None or conn.pid != os.getpid() or broken(conn.dbapi):
+            conn = self.local.conn = self._open()
+        return conn
+
+    def _open(self) -> Conn:
+        pooled = self.engine.raw_connection()
+        dbapi = pooled.driver_connection
+        pooled.detach()  # ours for the thread's life, not the pool's
+        if self.engine.dialect.name == "postgresql":
+            dbapi.autocommit = True
+        with self.lock:
+            self.opened.append((os.getpid(), dbapi))
+            shard = _shard({})
+        return Conn(pooled, dbapi, self.engine.dialect.name, shard)
+
+    def _forget(self, *_):
+        with self.lock:
+            opened, self.opened = self.opened, []
+        self.local = threading.local()
+        for pid, dbapi in opened:
+            if pid == os.getpid():  # a forked worker leaves its parent's alone
+                with contextlib.suppress(Exception):
+                    dbapi.close()
+
+
+def broken(dbapi) -> bool:
+    """Whether the driver knows this connection is unusable (psycopg: closed or broken)."""
+    return bool(getattr(dbapi, "closed", False) or getattr(dbapi, "broken", False))
 
 
 def stored_json(value) -> str | None:
@@ -175,48 +234,59 @@ CYCLE_CALLS = Raw("SELECT COALESCE(SUM(calls), 0) FROM usage_cycles WHERE accoun
 
 ENDPOINT_BY_SLUG = Raw("SELECT id FROM endpoints WHERE slug = :slug")
 
-RECORD_FIELDS = ("seq", "id", "environment", "data", "created_at", "updated_at")
-RECORD_BY_ID = Raw(f"SELECT {', '.join(RECORD_FIELDS)} FROM records WHERE id = :record_id"
-                   " AND endpoint_id = :endpoint_id AND environment = :environment")
+RECORD_FIELDS = ("seq", "id", "endpoint_id", "environment", "data", "created_at", "updated_at")
+# By id alone, its unique index: with the endpoint and environment in the WHERE clause too,
+# PostgreSQL's generic plan for the prepared statement scans the endpoint's whole index instead.
+RECORD_BY_ID = Raw(f"SELECT {', '.join(RECORD_FIELDS)} FROM records WHERE id = :record_id")
 
 KEY_FIELDS = ("id", "endpoint_id", "active", "can_create", "can_read", "can_update", "can_delete")
-ENDPOINT_FIELDS = ("id", "account_id", "slug", "active", "version", "sandbox_succeeded", "sandbox_config",
-                   "production_config")
+ENDPOINT_FIELDS = ("id", "account_id", "slug", "active", "version", "sandbox_succeeded")
 ACCOUNT_FIELDS = ("id", "plan", "cycle_started_at", "created_at")
 _SELECT = ", ".join([f"k.{c}" for c in KEY_FIELDS] + [f"e.{c}" for c in ENDPOINT_FIELDS]
                     + [f"a.{c}" for c in ACCOUNT_FIELDS])
 _FROM = " FROM endpoint_keys k JOIN endpoints e ON e.id = k.endpoint_id JOIN accounts a ON a.id = e.account_id"
-KEY_BY_HASH = {"sandbox": Raw(f"SELECT {_SELECT}{_FROM} WHERE k.test_hash = :h"),
-               "production": Raw(f"SELECT {_SELECT}{_FROM} WHERE k.live_hash = :h")}
+# Only the presented key's environment's configuration, as text (parsed once per distinct value).
+KEY_BY_HASH = {"sandbox": Raw(f"SELECT {_SELECT}, CAST(e.sandbox_config AS TEXT){_FROM} WHERE k.test_hash = :h"),
+               "production": Raw(f"SELECT {_SELECT}, CAST(e.production_config AS TEXT){_FROM}"
+                                 " WHERE k.live_hash = :h")}
 
 
 def find_key(conn: Conn, digest: str, environment: str):
-    """(key, endpoint, account) as light records with the ORM's attribute names, or None."""
-    row = conn.run(KEY_BY_HASH[environment], {"h": digest}).fetchone()
+    """(key, endpoint, account) as light records with the ORM's attribute names, or None.
+
+    The endpoint carries only the configuration of `environment` (the other one is None)."""
+    row = conn.one(KEY_BY_HASH[environment], {"h": digest})
     if row is None:
         return None
-    k, e = len(KEY_FIELDS), len(KEY_FIELDS) + len(ENDPOINT_FIELDS)
+    k, e, a = len(KEY_FIELDS), len(KEY_FIELDS) + len(ENDPOINT_FIELDS), -1
     key = SimpleNamespace(**dict(zip(KEY_FIELDS, row[:k])))
-    endpoint = SimpleNamespace(**dict(zip(ENDPOINT_FIELDS, row[k:e])))
-    account = SimpleNamespace(**dict(zip(ACCOUNT_FIELDS, row[e:])))
+    endpoint = SimpleNamespace(**dict(zip(ENDPOINT_FIELDS, row[k:e])), sandbox_config=None,
+                               production_config=None)
+    account = SimpleNamespace(**dict(zip(ACCOUNT_FIELDS, row[e:a])))
     for obj, names in ((key, ("active", "can_create", "can_read", "can_update", "can_delete")),
                        (endpoint, ("active", "sandbox_succeeded"))):
         for name in names:
             setattr(obj, name, bool(getattr(obj, name)))
-    for name in ("sandbox_config", "production_config"):
-        setattr(endpoint, name, read_json(getattr(endpoint, name)))
-    for name in ("cycle_started_at", "created_at"):
-        setattr(account, name, read_datetime(getattr(account, name)))
+    setattr(endpoint, f"{environment}_config", parsed_config(row[a]))
+    account.cycle_started_at = read_datetime(account.cycle_started_at)
+    account.created_at = read_datetime(account.created_at)
     return key, endpoint, account
+
+
+@functools.lru_cache(maxsize=4096)
+def parsed_config(text: str | None) -> dict | None:
+    """An endpoint configuration from its JSON text. Shared between calls: read it, never change it."""
+    return None if text is None else json.loads(text)
 
 
 def find_record(conn: Conn, endpoint_id: str, environment: str, record_id: str):
     """One record as a light object (seq, id, environment, data, created_at, updated_at), or None."""
-    row = conn.run(RECORD_BY_ID, {"record_id": record_id, "endpoint_id": endpoint_id,
-                                  "environment": environment}).fetchone()
+    row = conn.one(RECORD_BY_ID, {"record_id": record_id})
     if row is None:
         return None
     rec = SimpleNamespace(**dict(zip(RECORD_FIELDS, row)))
+    if (rec.endpoint_id, rec.environment) != (endpoint_id, environment):
+        return None
     rec.data = read_json(rec.data)
     rec.created_at, rec.updated_at = read_datetime(rec.created_at), read_datetime(rec.updated_at)
     return rec

@@ -42,7 +42,7 @@ def check_quota(conn: sql.Conn, account, cycle_start: datetime) -> tuple[int, in
     and the plan allows no overage. A read, so concurrent calls do not queue on it (they may
     overshoot the limit by the few calls in flight)."""
     plan = plan_of(account)
-    used = conn.run(sql.CYCLE_CALLS, {"account_id": account.id, "cycle_start": conn.time(cycle_start)}).fetchone()[0]
+    used = conn.one(sql.CYCLE_CALLS, {"account_id": account.id, "cycle_start": conn.time(cycle_start)})[0]
     if used >= plan["calls"] and not plan.get("overage_price"):
         raise AppError(f"Your {account.plan} plan's {plan['calls']:,} calls for this cycle are used up.",
                        code="quota_exceeded", status=429, details={"limit": plan["calls"], "used": used})

@@ -67,12 +67,15 @@ def serve(app, request: Request, kind: str, slug: str, record_id: str | None, *,
     if request.method not in ALLOWED[kind]:
         return error_response(AppError(f"{request.method} is not allowed here.", code="method_not_allowed",
                                        status=405, headers={"Allow": ", ".join(ALLOWED[kind])}))
-    call = Call(method=request.method, slug=slug, record_id=record_id, search=kind == "search",
-                secret=bearer(request), query=request.args.to_dict(flat=True), webhook=webhook_headers(request),
-                read_body=lambda: json_object(max_bytes=MAX_BODY, allow_empty=False, req=request), started=started)
-    conn = sql.Conn.checkout()
+
+    def new_call():
+        return Call(method=request.method, slug=slug, record_id=record_id, search=kind == "search",
+                    secret=bearer(request), query=request.args.to_dict(flat=True),
+                    webhook=webhook_headers(request), started=started,
+                    read_body=lambda: json_object(max_bytes=MAX_BODY, allow_empty=False, req=request))
+
     try:
-        outcome = decide(call, conn)
+        conn, outcome = decide_on_a_live_connection(app, new_call)
         save(app, conn, outcome)
         if wants_follow_up(outcome):  # alerts, rarely: after the call's own commit
             with slot_for(app):
@@ -82,9 +85,21 @@ def serve(app, request: Request, kind: str, slug: str, record_id: str | None, *,
         db.session.rollback()
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(AppError("Something went wrong on our side.", code="internal_error", status=500))
-    finally:
-        conn.close()  # back to the pool, rolled back if anything was left uncommitted
     return respond(outcome.status, outcome.body, outcome.headers, outcome.log_id)
+
+
+def decide_on_a_live_connection(app, new_call) -> tuple:
+    """(connection, outcome). A kept connection the server has dropped (a restart, an idle
+    timeout) fails on its first read, before anything is written: the call is decided again,
+    once, on a new one."""
+    conn = app.extensions["minapi.data_connections"].get()
+    try:
+        return conn, decide(new_call(), conn)
+    except Exception:
+        if not sql.broken(conn.dbapi):
+            raise
+    conn = app.extensions["minapi.data_connections"].get()  # replaces the broken one
+    return conn, decide(new_call(), conn)
 
 
 def save(app, conn, outcome) -> None:
@@ -130,5 +145,7 @@ def webhook_headers(request: Request) -> dict | None:
 
 
 def install(app) -> None:
-    """Put the data plane in front of the app's dispatch."""
+    """Put the data plane in front of the app's dispatch, with its threads' connections."""
+    with app.app_context():
+        app.extensions["minapi.data_connections"] = sql.ThreadConnections(db.engine)
     app.wsgi_app = DataPlane(app, app.wsgi_app)

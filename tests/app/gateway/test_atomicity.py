@@ -105,3 +105,52 @@ def test_concurrent_calls_are_all_counted(app, client):
     stats = ep.owner.api("GET", "/api/v1/stats").json
     assert stats["totals"]["calls"] == 40 and stats["totals"]["successes"] == 40
     assert ep.owner.api("GET", "/api/v1/subscription").json["calls_used"] == 40
+
+
+def test_a_call_that_fails_among_concurrent_ones_is_undone_alone(app, client):
+    """Concurrent writes commit together (SQLite's group commit): one failing call rolls back its own
+    record, log and counters, and every other call of the group is kept."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    from tests.live import LiveServer
+
+    ep = make_owner(client).create_endpoint()
+    dialect = "postgresql" if ON_POSTGRES else "sqlite"
+    poison = {"sqlite": ["CREATE TRIGGER fail_call_logs BEFORE INSERT ON call_logs WHEN new.payload LIKE "
+                         "'%poison%' BEGIN SELECT RAISE(ABORT, 'injected failure'); END"],
+              "postgresql": ["CREATE OR REPLACE FUNCTION fail_call_logs() RETURNS trigger AS $$ BEGIN "
+                             "IF NEW.payload::text LIKE '%poison%' THEN RAISE EXCEPTION 'injected failure'; END IF; "
+                             "RETURN NEW; END $$ LANGUAGE plpgsql",
+                             "CREATE TRIGGER fail_call_logs BEFORE INSERT ON call_logs "
+                             "FOR EACH ROW EXECUTE FUNCTION fail_call_logs()"]}
+    run_sql(app, poison[dialect])
+    try:
+        with LiveServer(app) as server:
+            url = f"{server.url}/api/v1/data/{ep.slug}"
+
+            def post(i):
+                item = "poison" if i % 5 == 0 else f"n{i}"
+                return item, httpx.post(url, json={"item": item},
+                                        headers={"Authorization": f"Bearer {ep.sandbox}"}).status_code
+
+            with ThreadPoolExecutor(8) as pool:
+                results = list(pool.map(post, range(40)))
+    finally:
+        run_sql(app, DROP[dialect])
+    assert sorted({status for item, status in results if item == "poison"}) == [500]
+    kept = sorted(item for item, status in results if item != "poison")
+    assert all(status == 201 for item, status in results if item != "poison")
+    listed = []
+    cursor = None
+    while True:
+        page = ep.call("GET", query_string={"limit": 30, **({"cursor": cursor} if cursor else {})}).json
+        listed += [r["data"]["item"] for r in page["data"]]
+        if not (cursor := page["next_cursor"]):
+            break
+    assert sorted(listed) == kept  # no record of a failed call; every other one kept
+    table = counts(app)
+    assert table["records"] == len(kept) and table["call_logs"] == len(kept) + 2  # + the two list pages
+    stats = ep.owner.api("GET", "/api/v1/stats").json
+    assert stats["totals"]["calls"] == len(kept) + 2

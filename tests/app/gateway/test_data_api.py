@@ -1,7 +1,10 @@
 """The data plane through HTTP: records, environments, keys, every error of SPEC §2."""
 
+import uuid
+
 import pytest
 
+from tests.app.auth.oauth.test_edges import REDIS_URL, redis_up
 from tests.gateway_helpers import make_owner
 
 
@@ -106,6 +109,19 @@ def test_sandbox_and_production_are_separate(ep):
     assert ep.call("GET", f"/{rid}").json["error"]["code"] == "record_not_found"  # not across environments
 
 
+@pytest.mark.parametrize("method,body", [("GET", None), ("PUT", {"item": "taken"}), ("DELETE", None)])
+def test_a_record_is_found_only_in_its_own_endpoint_and_environment(owner, ep, method, body):
+    rid = ep.call("POST", json={"item": "mine"}).json["id"]
+    other = owner.create_endpoint(name="Other")
+    ep.call("POST", json={"item": "seed"})
+    assert ep.deploy().status_code == 200
+    kw = {"json": body} if body is not None else {}
+    for endpoint, key in ((other, other.sandbox), (ep, ep.live)):
+        resp = endpoint.call(method, f"/{rid}", key=key, **kw)
+        assert resp.status_code == 404 and resp.json["error"]["code"] == "record_not_found"
+    assert ep.call("GET", f"/{rid}").json["data"] == {"item": "mine"}  # untouched
+
+
 def test_validation_details_list_each_field(ep):
     resp = ep.call("POST", json={"qty": "three", "paid": 1, "tags": "x", "meta": []})
     assert resp.status_code == 400
@@ -191,8 +207,11 @@ def test_enterprise_goes_over_the_limit(make_app):
     assert [ep.call("GET").status_code for _ in range(4)] == [200] * 4
 
 
-def test_rate_limited_with_retry_after(make_app):
-    app = make_app(RATELIMIT_ENABLED=True, DATA_RATE_LIMIT="3/minute")
+@pytest.mark.parametrize("storage", ["memory", pytest.param("redis", marks=pytest.mark.skipif(
+    not redis_up(), reason="Redis is not reachable at 127.0.0.1:6379"))])
+def test_rate_limited_with_retry_after(make_app, storage):
+    shared = {"REDIS_URL": REDIS_URL, "RATELIMIT_KEY_PREFIX": uuid.uuid4().hex} if storage == "redis" else {}
+    app = make_app(RATELIMIT_ENABLED=True, DATA_RATE_LIMIT="3/minute", **shared)
     ep = make_owner(app.test_client()).create_endpoint()
     codes = [ep.call("GET").status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
