@@ -58,6 +58,7 @@ class Call:
     now: datetime | None = None
     payload: dict | None = None      # the parsed body, once read
     payload_json: str | None = None
+    payload_text: str | None = None  # the body's words, when the record's index already made them
     cycle_start: datetime | None = None
     account: Account | None = None   # the endpoint owner's
     used: int | None = None          # plan calls this cycle before this one (None: not admitted)
@@ -150,7 +151,10 @@ def perform(call: Call, action: str, config: dict) -> tuple[int, dict | None, di
         if problems:
             raise AppError("The record does not match the endpoint's fields.", code="validation_failed",
                            details=problems)
-        text = searchable_text(search_source(config.get("fields") or [], data))
+        source = search_source(config.get("fields") or [], data)
+        text = searchable_text(source)
+        if source is data:  # the whole record is indexed: its log's text starts from the same words
+            call.payload_text = text
         call.payload_json = sql.stored_json(data)  # serialised once, for the record and its log
         if action == "create":
             body = records.create(call.writes, data, call.payload_json, text, call.now, env)
@@ -226,6 +230,12 @@ def decide(call: Call, conn: sql.Conn) -> Outcome:
     return outcome
 
 
+def payload_text(call: Call) -> str:
+    if call.payload_text is not None:
+        return call.payload_text
+    return searchable_text(call.payload or {})
+
+
 def gather_log(call: Call, action: str, outcome: Outcome, data, record_id) -> None:
     """Add the call log, the counters and the plan charge to the call's writes; note any webhook."""
     endpoint, env = call.endpoint, call.environment
@@ -241,7 +251,7 @@ def gather_log(call: Call, action: str, outcome: Outcome, data, record_id) -> No
                     payload=call.payload_json or sql.stored_json(call.payload),
                     query=sql.stored_json(call.query or None), webhook_status="pending" if target else None,
                     log_text=" ".join(filter(None, [call.method, action, record_id, error_code,
-                                                    searchable_text(call.payload or {})]))[:20_000])
+                                                    payload_text(call)]))[:20_000])
     if outcome.status == 429:  # refused for rate or quota: logged, not charged
         call.used = None
     usage.count(call.writes, conn, now=call.now, success=success, write=action in WRITES, latency_ms=latency,
@@ -272,6 +282,10 @@ def wants_follow_up(outcome: Outcome) -> bool:
         return False
     if call.used is not None and usage_alert_possible(call.used + 1, call.limit):
         return True
+    return failed_call_alert_wanted(call, outcome)
+
+
+def failed_call_alert_wanted(call: Call, outcome: Outcome) -> bool:
     return outcome.status >= 400 and bool((config_of(call.endpoint, call.environment) or {}).get(
         "notifications", {}).get("on_failed_call"))
 
@@ -281,8 +295,7 @@ def follow_up(outcome: Outcome) -> None:
     call = outcome.call
     if call.used is not None:
         notify_usage(call.account.id, call.used + 1, call.limit, cycle_start=call.cycle_start)
-    if outcome.status >= 400 and (config_of(call.endpoint, call.environment) or {}).get(
-            "notifications", {}).get("on_failed_call"):
+    if failed_call_alert_wanted(call, outcome):
         notify_failed_call(SimpleNamespace(id=outcome.log_id, endpoint_id=call.endpoint.id,
                                            environment=call.environment))
 

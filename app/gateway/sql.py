@@ -43,12 +43,11 @@ class Conn:
     between calls, out of the pool, in autocommit mode.
     """
 
-    __slots__ = ("dbapi", "postgres", "dialect", "shard", "pooled", "pid")
+    __slots__ = ("dbapi", "postgres", "shard", "pooled", "pid")
 
     def __init__(self, pooled, dbapi, dialect: str, shard: int):
         self.pooled = pooled  # SQLAlchemy's pooled (or detached) connection, which owns `dbapi`
         self.dbapi = dbapi
-        self.dialect = dialect
         self.postgres = dialect == "postgresql"
         self.shard = shard
         self.pid = os.getpid()
