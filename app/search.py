@@ -1,10 +1,17 @@
 """Full-text search on SQLite (FTS5) and PostgreSQL (tsvector + GIN) behind one function.
 
 Searchable tables keep their text in a `search_text` column written by the app. The
-engine-specific index over it is created by the migrations (`ddl`): on SQLite an
-external-content FTS5 table kept in step by triggers, on PostgreSQL a generated
-`search_vector` column with a GIN index. Queries are plain words, all of which must
-match, on both engines.
+engine-specific index over it is created by the migrations: on PostgreSQL a generated
+`search_vector` column with a GIN index (`ddl`); on SQLite an external-content FTS5 table.
+Queries are plain words, all of which must match, on both engines.
+
+On SQLite the index is kept in step late, in bulk (`deferred_ddl`): a new or changed row
+is only noted in `<table>_fts_pending`, and `catch_up` indexes the noted rows at once.
+Indexing a row on its own costs more than its whole insert (FTS5 writes a new segment for
+every transaction); in bulk it costs a few microseconds. Every search catches up first
+(`matches`), so a search still sees every committed row; the data plane's group commit
+catches up every few hundred calls or every second (`app.writer`), so a search seldom
+waits. A row deleted before it was indexed is only struck from the pending list.
 """
 
 from __future__ import annotations
@@ -29,14 +36,54 @@ def terms(query: str) -> list[str]:
 
 
 def matches(model, query: str) -> ColumnElement:
-    """A WHERE clause keeping the rows of `model` (a SEARCHABLE table) whose text has every word."""
+    """A WHERE clause keeping the rows of `model` (a SEARCHABLE table) whose text has every word.
+
+    On SQLite the rows still waiting to be indexed are indexed first (`catch_up`)."""
     table = model.__tablename__
     words = terms(query)
     if db.session.get_bind().dialect.name == "postgresql":
         return text(f"{table}.search_vector @@ plainto_tsquery('simple', :fts_q)").bindparams(fts_q=" ".join(words))
+    catch_up(table)
     fts_query = " ".join('"' + w.replace('"', '""') + '"' for w in words)
     return model.seq.in_(text(f"SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH :fts_q")
                          .bindparams(fts_q=fts_query).columns(column("rowid", Integer)))
+
+
+def catch_up_sql(table: str) -> list[str]:
+    """SQLite: index the rows noted in `<table>_fts_pending`, then clear the list. Run inside one
+    write transaction, so nothing is noted in between."""
+    return [f"INSERT INTO {table}_fts(rowid, search_text) SELECT t.seq, t.search_text"
+            f" FROM {table}_fts_pending p JOIN {table} t ON t.seq = p.seq",
+            f"DELETE FROM {table}_fts_pending"]
+
+
+def catch_up(table: str) -> None:
+    """SQLite: index `table`'s pending rows before a search reads the index.
+
+    A session that already writes does it in its own transaction (it holds SQLite's write
+    lock); otherwise it is done on a connection of its own in the writer slot and committed,
+    so the search's next read sees it."""
+    from flask import current_app
+
+    from app.writer import slot_for
+
+    conn = db.session.connection()
+    if conn.exec_driver_sql(f"SELECT 1 FROM {table}_fts_pending LIMIT 1").first() is None:
+        return
+    if conn.connection.driver_connection.in_transaction:
+        for statement in catch_up_sql(table):
+            conn.exec_driver_sql(statement)
+        return
+    with slot_for(current_app):
+        own = db.engine.raw_connection()
+        try:
+            cursor = own.cursor()
+            cursor.execute("BEGIN IMMEDIATE")
+            for statement in catch_up_sql(table):
+                cursor.execute(statement)
+            own.commit()
+        finally:
+            own.close()  # back to the pool, rolled back if the commit was not reached
 
 
 def searchable_text(value, limit: int = 20_000) -> str:
@@ -77,6 +124,32 @@ def ddl(dialect: str, table: str) -> list[str]:
         f"INSERT INTO {fts}({fts}, rowid, search_text) VALUES ('delete', old.seq, old.search_text); "
         f"INSERT INTO {fts}(rowid, search_text) VALUES (new.seq, new.search_text); END",
     ]
+
+
+def deferred_ddl(table: str) -> list[str]:
+    """SQLite: from triggers that index each row as it is written (`ddl`) to a pending list
+    that `catch_up` indexes in bulk (migration 0009). The index must hold exactly the text of
+    the rows not pending, so: a delete strikes an indexed row from the index and a pending one
+    from the list; a change strikes the old text from the index and notes the row again."""
+    fts, pending = f"{table}_fts", f"{table}_fts_pending"
+    not_pending = f"NOT EXISTS (SELECT 1 FROM {pending} WHERE seq = old.seq)"
+    return [f"DROP TRIGGER {table}_fts_{t}" for t in ("ai", "ad", "au")] + [
+        f"CREATE TABLE {pending} (seq INTEGER PRIMARY KEY)",
+        f"CREATE TRIGGER {table}_fts_ai AFTER INSERT ON {table} BEGIN "
+        f"INSERT INTO {pending}(seq) VALUES (new.seq); END",
+        f"CREATE TRIGGER {table}_fts_ad AFTER DELETE ON {table} BEGIN "
+        f"INSERT INTO {fts}({fts}, rowid, search_text) SELECT 'delete', old.seq, old.search_text WHERE {not_pending}; "
+        f"DELETE FROM {pending} WHERE seq = old.seq; END",
+        f"CREATE TRIGGER {table}_fts_au AFTER UPDATE OF search_text ON {table} BEGIN "
+        f"INSERT INTO {fts}({fts}, rowid, search_text) SELECT 'delete', old.seq, old.search_text WHERE {not_pending}; "
+        f"INSERT OR IGNORE INTO {pending}(seq) VALUES (new.seq); END",
+    ]
+
+
+def undeferred_ddl(table: str) -> list[str]:
+    """SQLite: back to indexing each row as it is written (migration 0009's downgrade)."""
+    return catch_up_sql(table) + [f"DROP TRIGGER {table}_fts_{t}" for t in ("ai", "ad", "au")] + \
+        [f"DROP TABLE {table}_fts_pending"] + ddl("sqlite", table)[1:]
 
 
 def drop_ddl(dialect: str, table: str) -> list[str]:

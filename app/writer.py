@@ -11,8 +11,10 @@ commit.
 made (see `app.gateway.calls`): one thread per process writes the calls that are waiting,
 each inside its own savepoint, and commits them together. A call is answered only after
 that commit, so nothing acknowledged can be lost; a call whose writes fail is rolled back to
-its savepoint alone. One commit (and one full-text index flush) then serves many calls.
-PostgreSQL needs none of this: it writes many transactions at once.
+its savepoint alone. One commit then serves many calls. Every `CATCH_UP_CALLS` calls or
+`CATCH_UP_SECONDS`, the group also indexes the rows waiting for the full-text index
+(`app.search.catch_up_sql`), so searches seldom have to. PostgreSQL needs none of this: it
+writes many transactions at once.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import logging
 import os
 import queue
 import threading
+import time
 import weakref
 
 try:
@@ -32,6 +35,7 @@ except ImportError:  # pragma: no cover - not POSIX: the mutex alone still queue
 log = logging.getLogger(__name__)
 MAX_BATCH = 64  # calls per group transaction
 IDLE_EXIT = 5.0  # seconds without calls before the writing thread stops (the next call starts another)
+CATCH_UP_CALLS, CATCH_UP_SECONDS = 500, 1.0  # the full-text index is brought up to date this often
 
 
 class WriterSlot:
@@ -90,6 +94,8 @@ class GroupCommit:
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
         self.running: int | None = None  # the pid whose thread is running
         self.start_lock = threading.Lock()
+        self.since_catch_up = 0  # calls written since the last catch-up
+        self.caught_up_at = time.monotonic()
 
     def commit(self, writes) -> None:
         """Write `writes` (an `app.gateway.sql.Writes`) and return once they are committed; raises
@@ -155,6 +161,8 @@ class GroupCommit:
                         cursor.execute("ROLLBACK TO call")
                         pending.error = exc
                     cursor.execute("RELEASE call")
+                if self._catch_up_due(len(batch)):
+                    self._catch_up(cursor)
                 dbapi.commit()
             except Exception as exc:  # the whole group is undone: none of it was acknowledged
                 log.exception("group commit failed")
@@ -162,6 +170,28 @@ class GroupCommit:
                     dbapi.rollback()
                 for pending in batch:
                     pending.error = pending.error or exc
+
+
+    def _catch_up_due(self, calls: int) -> bool:
+        self.since_catch_up += calls
+        return (self.since_catch_up >= CATCH_UP_CALLS
+                or time.monotonic() - self.caught_up_at >= CATCH_UP_SECONDS)
+
+    def _catch_up(self, cursor) -> None:
+        """Index the pending rows in this group's transaction; a failure leaves them pending (the
+        next search indexes them) and the calls untouched."""
+        from app.search import SEARCHABLE, catch_up_sql
+
+        self.since_catch_up, self.caught_up_at = 0, time.monotonic()
+        cursor.execute("SAVEPOINT catch_up")
+        try:
+            for table in SEARCHABLE:
+                for statement in catch_up_sql(table):
+                    cursor.execute(statement)
+        except Exception:
+            log.exception("full-text catch-up failed")
+            cursor.execute("ROLLBACK TO catch_up")
+        cursor.execute("RELEASE catch_up")
 
 
 def slot_for(app):
