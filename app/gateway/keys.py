@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from app.errors import AppError
 from app.extensions import db
-from app.gateway import sql
+from app.gateway import sql, usage
 from app.gateway.models import PRODUCTION, SANDBOX, EndpointKey
 from app.security import display_prefix, hash_secret, mint
 
@@ -58,13 +58,18 @@ def ensure_within(granted: dict, limit: dict) -> None:
 def find(conn: sql.Conn, secret: str):
     """(key pair, its endpoint, the owner's account, environment) for a presented data key, or None.
 
-    One indexed lookup by the key's hash, joined with what every call needs next.
+    One indexed lookup by the key's hash, joined with what every call needs next (and, most
+    often, the plan's usage: see `usage.check_quota`).
     """
     env = environment_of(secret)
     if env is None or len(secret) > 200:
         return None
-    found = sql.find_key(conn, hash_secret(secret), env)
-    return (*found, env) if found is not None else None
+    digest = hash_secret(secret)
+    found = sql.find_key(conn, digest, env, usage.last_cycle(digest))
+    if found is None:
+        return None
+    found[2].key_digest = digest
+    return (*found, env)
 
 
 def allows(key, method: str) -> bool:

@@ -244,20 +244,27 @@ ACCOUNT_FIELDS = ("id", "plan", "cycle_started_at", "created_at")
 _SELECT = ", ".join([f"k.{c}" for c in KEY_FIELDS] + [f"e.{c}" for c in ENDPOINT_FIELDS]
                     + [f"a.{c}" for c in ACCOUNT_FIELDS])
 _FROM = " FROM endpoint_keys k JOIN endpoints e ON e.id = k.endpoint_id JOIN accounts a ON a.id = e.account_id"
-# Only the presented key's environment's configuration, as text (parsed once per distinct value).
-KEY_BY_HASH = {"sandbox": Raw(f"SELECT {_SELECT}, CAST(e.sandbox_config AS TEXT){_FROM} WHERE k.test_hash = :h"),
-               "production": Raw(f"SELECT {_SELECT}, CAST(e.production_config AS TEXT){_FROM}"
+# Only the presented key's environment's configuration, as text (parsed once per distinct value),
+# and the plan's calls so far in the cycle `:cycle_start` (the one this key was last charged in,
+# or NULL): when that is still the current cycle, the quota needs no read of its own.
+_CYCLE_CALLS = ("(SELECT COALESCE(SUM(u.calls), 0) FROM usage_cycles u WHERE u.account_id = e.account_id"
+                " AND u.cycle_start = :cycle_start)")
+KEY_BY_HASH = {"sandbox": Raw(f"SELECT {_SELECT}, CAST(e.sandbox_config AS TEXT), {_CYCLE_CALLS}{_FROM}"
+                              " WHERE k.test_hash = :h"),
+               "production": Raw(f"SELECT {_SELECT}, CAST(e.production_config AS TEXT), {_CYCLE_CALLS}{_FROM}"
                                  " WHERE k.live_hash = :h")}
 
 
-def find_key(conn: Conn, digest: str, environment: str):
+def find_key(conn: Conn, digest: str, environment: str, cycle_start=None):
     """(key, endpoint, account) as light records with the ORM's attribute names, or None.
 
-    The endpoint carries only the configuration of `environment` (the other one is None)."""
-    row = conn.one(KEY_BY_HASH[environment], {"h": digest})
+    The endpoint carries only the configuration of `environment` (the other one is None); the
+    account carries `cycle_calls`: (`cycle_start`, the plan's calls counted in that cycle), for
+    `usage.check_quota` (`cycle_start` in storage form, see `Conn.time`)."""
+    row = conn.one(KEY_BY_HASH[environment], {"h": digest, "cycle_start": cycle_start})
     if row is None:
         return None
-    k, e, a = len(KEY_FIELDS), len(KEY_FIELDS) + len(ENDPOINT_FIELDS), -1
+    k, e, a = len(KEY_FIELDS), len(KEY_FIELDS) + len(ENDPOINT_FIELDS), -2
     key = SimpleNamespace(**dict(zip(KEY_FIELDS, row[:k])))
     endpoint = SimpleNamespace(**dict(zip(ENDPOINT_FIELDS, row[k:e])), sandbox_config=None,
                                production_config=None)
@@ -269,6 +276,7 @@ def find_key(conn: Conn, digest: str, environment: str):
     setattr(endpoint, f"{environment}_config", parsed_config(row[a]))
     account.cycle_started_at = read_datetime(account.cycle_started_at)
     account.created_at = read_datetime(account.created_at)
+    account.cycle_calls = (cycle_start, row[-1])
     return key, endpoint, account
 
 

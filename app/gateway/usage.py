@@ -14,6 +14,8 @@ from app.errors import AppError
 from app.gateway import sql
 
 CYCLE = timedelta(days=30)
+KNOWN_CYCLES = 10_000  # keys whose last cycle start this process remembers
+_last_cycle: dict[str, object] = {}  # data key's hash -> the cycle start (storage form) it was last charged in
 
 
 def cycle_bounds(started: datetime, now: datetime | None = None) -> tuple[datetime, datetime]:
@@ -37,12 +39,29 @@ def count(writes: sql.Writes, conn: sql.Conn, *, now: datetime, success: bool, w
         writes.add(sql.ADD_CYCLE, cycle_start=conn.time(charge_cycle), over=int(overage))
 
 
+def last_cycle(digest: str):
+    """The cycle start a data key's calls were last charged in, in this process, or None."""
+    return _last_cycle.get(digest)
+
+
 def check_quota(conn: sql.Conn, account, cycle_start: datetime) -> tuple[int, int]:
     """(calls so far this cycle, the plan's calls); raises 429 quota_exceeded when they are used up
     and the plan allows no overage. A read, so concurrent calls do not queue on it (they may
-    overshoot the limit by the few calls in flight)."""
+    overshoot the limit by the few calls in flight). When the key's lookup already counted this
+    cycle's calls (`sql.find_key`: the cycle it was last charged in is still current), that
+    count is used; else they are counted here, and the cycle remembered for the key's next call."""
     plan = plan_of(account)
-    used = conn.one(sql.CYCLE_CALLS, {"account_id": account.id, "cycle_start": conn.time(cycle_start)})[0]
+    stored = conn.time(cycle_start)
+    known = getattr(account, "cycle_calls", None)
+    if known is not None and known[0] == stored:
+        used = known[1]
+    else:
+        used = conn.one(sql.CYCLE_CALLS, {"account_id": account.id, "cycle_start": stored})[0]
+        digest = getattr(account, "key_digest", None)
+        if digest is not None:
+            if len(_last_cycle) >= KNOWN_CYCLES:
+                _last_cycle.clear()
+            _last_cycle[digest] = stored
     if used >= plan["calls"] and not plan.get("overage_price"):
         raise AppError(f"Your {account.plan} plan's {plan['calls']:,} calls for this cycle are used up.",
                        code="quota_exceeded", status=429, details={"limit": plan["calls"], "used": used})

@@ -70,3 +70,41 @@ def test_downgrading_the_counter_shards_keeps_every_count(tmp_path, empty_databa
             rows = conn.execute(text("SELECT calls, successes FROM usage_daily")).all()
         assert [tuple(r) for r in rows] == [(8, 8)]
         db.engine.dispose()
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite only: 0009 leaves PostgreSQL's index as it is")
+def test_deferred_search_index_up_and_down_keeps_every_row_searchable(tmp_path, empty_database_url):
+    app = create_app(base_config(tmp_path, DATABASE_URL=empty_database_url))
+    with app.app_context():
+        upgrade(revision="0008")
+        run(["early apple", "early pear"])  # rows 1, 2: indexed as written (0008's triggers)
+        upgrade()
+        run(["late apple"], "UPDATE records SET search_text = 'changed pear' WHERE seq = 2")  # noted, not indexed
+        assert run([], "SELECT seq FROM records_fts_pending") == [2, 3]
+        downgrade(revision="0008")  # indexes what was pending, then indexes as written again
+        run(["fresh apple"])
+        assert run([], APPLE) == [1, 3, 4] and run([], PEAR) == [2] and run([], EARLY) == [1]
+        run([], "INSERT INTO records_fts(records_fts, rank) VALUES ('integrity-check', 1)")
+        db.engine.dispose()
+
+
+APPLE, PEAR, EARLY = (f"SELECT rowid FROM records_fts WHERE records_fts MATCH '{w}' ORDER BY rowid"
+                      for w in ("apple", "pear", "early"))
+
+
+def run(new_records: list[str], statement: str | None = None) -> list:
+    """Add records with these words (no endpoint: foreign keys off), then run `statement`; its rows."""
+    raw = db.engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute("PRAGMA foreign_keys=OFF")
+        for words in new_records:
+            cur.execute("INSERT INTO records (id, endpoint_id, environment, data, search_text, created_at, updated_at)"
+                        " VALUES (lower(hex(randomblob(8))), 'ep_1', 'sandbox', '{}', ?, CURRENT_TIMESTAMP,"
+                        " CURRENT_TIMESTAMP)", (words,))
+        rows = [r[0] for r in cur.execute(statement).fetchall()] if statement else []
+        raw.commit()
+        cur.execute("PRAGMA foreign_keys=ON")
+        return rows
+    finally:
+        raw.close()

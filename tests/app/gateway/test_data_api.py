@@ -1,9 +1,14 @@
 """The data plane through HTTP: records, environments, keys, every error of SPEC §2."""
 
 import uuid
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
+from app.accounts.models import Account
+from app.db import utcnow
+from app.extensions import db
 from tests.app.auth.oauth.test_edges import REDIS_URL, redis_up
 from tests.gateway_helpers import make_owner
 
@@ -199,6 +204,21 @@ def test_quota_exceeded(make_app):
     assert resp.json["error"]["code"] == "quota_exceeded"
     assert resp.json["error"]["details"] == {"limit": 3, "used": 3}
     assert "X-Minapi-Log-Id" in resp.headers  # refused calls are logged (not counted)
+
+
+def test_a_new_cycle_starts_a_new_count(make_app):
+    """The key's lookup counts the cycle the key was last charged in; once 30 days have passed
+    that count is stale and the new cycle's own is used."""
+    app = make_app(PLANS={"tiny": {"calls": 3, "price": 0}, "free": {"calls": 1000, "price": 0}},
+                   DEFAULT_PLAN="tiny")
+    ep = make_owner(app.test_client()).create_endpoint()
+    assert [ep.call("GET").status_code for _ in range(4)] == [200, 200, 200, 429]
+    with app.app_context():  # 30 days and a minute pass
+        account = db.session.scalar(select(Account))
+        account.cycle_started_at = utcnow() - timedelta(days=30, minutes=1)
+        db.session.commit()
+    assert [ep.call("GET").status_code for _ in range(4)] == [200, 200, 200, 429]
+    assert ep.call("GET").json["error"]["details"] == {"limit": 3, "used": 3}
 
 
 def test_enterprise_goes_over_the_limit(make_app):
