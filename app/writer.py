@@ -13,8 +13,11 @@ each inside its own savepoint, and commits them together. A call is answered onl
 that commit, so nothing acknowledged can be lost; a call whose writes fail is rolled back to
 its savepoint alone. One commit then serves many calls. Every `CATCH_UP_CALLS` calls or
 `CATCH_UP_SECONDS`, the group also indexes the rows waiting for the full-text index
-(`app.search.catch_up_sql`), so searches seldom have to. PostgreSQL needs none of this: it
-writes many transactions at once.
+(`app.search.catch_up_sql`), so searches seldom have to. While it runs, a second thread
+copies the committed WAL back into the database file every `CHECKPOINT_SECONDS` (a PASSIVE
+checkpoint, which waits for no reader or writer); otherwise SQLite would do it inside the
+commit that crosses 1000 WAL pages, with the writer slot held and every waiting call waiting
+for the copy and its fsync. PostgreSQL needs none of this: it writes many transactions at once.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ log = logging.getLogger(__name__)
 MAX_BATCH = 64  # calls per group transaction
 IDLE_EXIT = 5.0  # seconds without calls before the writing thread stops (the next call starts another)
 CATCH_UP_CALLS, CATCH_UP_SECONDS = 500, 1.0  # the full-text index is brought up to date this often
+CHECKPOINT_SECONDS = 0.1  # the WAL is copied back into the database this often while calls come
 
 
 class WriterSlot:
@@ -116,16 +120,40 @@ class GroupCommit:
 
         with self.app.app_context():
             pooled = db.engine.raw_connection()  # this thread's own while it runs
+        dbapi = pooled.driver_connection
+        autocheckpoint = dbapi.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+        dbapi.execute("PRAGMA wal_autocheckpoint=0")  # the checkpoint thread does it, out of the slot
+        stopped = threading.Event()
+        threading.Thread(target=self._checkpoint, args=(stopped,), name="minapi-checkpoint", daemon=True).start()
         try:
             while (batch := self._next_batch()) is not None:
                 try:
-                    self._write(pooled.driver_connection, batch)
+                    self._write(dbapi, batch)
                 except BaseException as exc:  # e.g. the writer slot could not be taken: nothing was written
                     for pending in batch:
                         pending.error = pending.error or exc
                 finally:
                     for pending in batch:
                         pending.done.release()
+        finally:
+            stopped.set()
+            with contextlib.suppress(Exception):  # back to the pool as it came
+                dbapi.execute(f"PRAGMA wal_autocheckpoint={int(autocheckpoint)}")
+            pooled.close()
+
+    def _checkpoint(self, stopped: threading.Event) -> None:
+        """Until `stopped`, copy the committed WAL frames into the database every
+        CHECKPOINT_SECONDS, holding no writer slot (see the module doc)."""
+        from app.extensions import db
+
+        with self.app.app_context():
+            pooled = db.engine.raw_connection()
+        try:
+            while not stopped.wait(CHECKPOINT_SECONDS):
+                try:
+                    pooled.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except Exception:  # e.g. a full disk: the WAL keeps the data; try again next time
+                    log.exception("WAL checkpoint failed")
         finally:
             pooled.close()
 
