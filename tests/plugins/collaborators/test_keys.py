@@ -72,3 +72,33 @@ def test_keys_page_with_a_cursor(ep):
     assert [k["name"] for k in rest["keys"]] == ["c"] and rest["next_cursor"] is None
     bad = ep.owner.api("GET", f"/api/v1/collaborators/{ep.slug}/keys", query_string={"cursor": "key_nope"})
     assert bad.status_code == 400 and bad.json["error"]["code"] == "validation_failed"
+
+
+def test_key_tools_over_mcp(app, ep):
+    """collaborators_list_keys and collaborators_update_permissions through the SDK client: the
+    listing shows no plaintext, and a right granted by the tool opens the data plane at once."""
+    from tests.conftest import mcp_key
+    from tests.live import LiveServer, mcp_call
+
+    plaintext = ep.owner.create_key(ep, "partner", read=True)["keys"]["sandbox"]
+    key = mcp_key(app, "owner@example.com")
+
+    async def go(client):
+        listed = await client.call_tool("collaborators_list_keys", {"endpoint": "Orders"})
+        changed = await client.call_tool("collaborators_update_permissions", {
+            "endpoint": "Orders", "key": "partner",
+            "permissions": {"create": True, "read": True, "update": False, "delete": False}})
+        unknown = await client.call_tool("collaborators_update_permissions", {
+            "endpoint": "Orders", "key": "nobody",
+            "permissions": {"create": True, "read": True, "update": False, "delete": False}})
+        return listed, changed, unknown
+
+    assert ep.call("POST", key=plaintext, json={"item": "x"}).status_code == 403
+    with LiveServer(app) as server:
+        listed, changed, unknown = mcp_call(server.url, key, go)
+    keys = listed.structured_content["keys"]
+    assert [k["name"] for k in keys] == ["partner"] and "keys" not in keys[0]
+    assert plaintext not in str(listed.structured_content)
+    assert changed.structured_content["permissions"]["create"] is True
+    assert unknown.is_error and unknown.structured_content["error"]["code"] == "key_not_found"
+    assert ep.call("POST", key=plaintext, json={"item": "x"}).status_code == 201
