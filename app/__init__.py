@@ -33,7 +33,21 @@ def create_app(config: dict | None = None) -> Flask:
     from app.errors import register_error_handlers
 
     register_error_handlers(app)
+    trust_proxies(app)
     return app
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind `TRUSTED_PROXIES` reverse proxies, see the client's address, scheme and host.
+
+    Outermost, so that everything (per-IP limits, logs, the data plane, the MCP Host check)
+    sees the forwarded values; with 0, forwarded headers are ignored.
+    """
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def register_extensions(app: Flask) -> None:

@@ -46,7 +46,7 @@ DEFAULTS = {
     "OAUTH_ACCESS_TOKEN_TTL": 3600,  # seconds
     "OAUTH_REFRESH_TOKEN_TTL": 30 * 24 * 3600,
     "OAUTH_REFRESH_GRACE_SECONDS": 30,  # a concurrent reuse of a rotated refresh token is tolerated
-    "OAUTH_REGISTER_RATE_LIMIT": "20/hour",  # per IP
+    "OAUTH_REGISTER_RATE_LIMIT": "100/hour",  # per IP (hosted clients register on every connection)
     "OAUTH_TOKEN_RATE_LIMIT": "60/minute",  # per IP
     "DEVICE_RATE_LIMIT": "10/minute",  # device codes made, per IP
     "DEVICE_POLL_RATE_LIMIT": "60/minute",  # polls, per IP
@@ -54,6 +54,7 @@ DEFAULTS = {
     "ALLOWED_MCP_CLIENT_IDS": None,  # None or empty: /v1/auth/mcp-exchange is disabled
     "CIMD_ALLOW_PRIVATE_ADDRESSES": False,  # tests only: fetch client metadata from loopback/private hosts
     "CIMD_CA_FILE": None,  # extra CA bundle for client metadata documents (private CAs, tests)
+    "TRUSTED_PROXIES": 0,  # reverse-proxy hops whose X-Forwarded-For/-Proto/-Host are believed (ProxyFix)
     # Background work (SPEC §6); durations in seconds.
     "WORKER_POLL_INTERVAL": 1.0,  # how often an idle worker looks for due jobs
     "JOB_VISIBILITY_TIMEOUT": 300,  # a running job locked longer than this is taken again
@@ -115,6 +116,7 @@ def validate(app: Flask) -> None:
     check(lambda: cfg.update(SELF_SERVICE_PLANS=as_bool("SELF_SERVICE_PLANS", cfg["SELF_SERVICE_PLANS"])))
     check(lambda: _archives(app))
     check(lambda: _oauth(cfg))
+    check(lambda: _trusted_proxies(cfg))
     check(lambda: _background(cfg))
     if problems:
         raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
@@ -214,6 +216,15 @@ def _oauth(cfg) -> None:
     ca = cfg["CIMD_CA_FILE"]
     if ca and not os.path.isfile(str(ca)):
         raise ValueError(f"MINAPI_CIMD_CA_FILE is not a file: {ca!r}")
+
+
+def _trusted_proxies(cfg) -> None:
+    """`TRUSTED_PROXIES`: how many reverse proxies stand in front (0: forwarded headers are ignored)."""
+    value = cfg["TRUSTED_PROXIES"]
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isdigit() or int(text) > 10:
+        raise ValueError(f"MINAPI_TRUSTED_PROXIES must be a whole number of proxy hops from 0 to 10, not {value!r}")
+    cfg["TRUSTED_PROXIES"] = int(text)
 
 
 def _redis(cfg) -> None:

@@ -4,7 +4,9 @@ The document is fetched with a short timeout, a size cap and no redirects, from 
 host whose every address is public (no loopback, private, link-local … unless
 `CIMD_ALLOW_PRIVATE_ADDRESSES` is set, for tests). The connection goes to the very
 address that was checked, so DNS cannot be re-pointed between check and fetch. The
-document's `client_id` must equal its URL. It is cached in `oauth_clients` for as long
+document's `client_id` must equal its URL; its redirect URIs follow the registration rules;
+it is a public client (`none`) or, with a `jwks_uri`, authenticates with a signed client
+assertion (`private_key_jwt`, see `assertions`). It is cached in `oauth_clients` for as long
 as its HTTP cache headers allow (at most a day; an hour when they say nothing).
 """
 
@@ -24,7 +26,7 @@ import httpx
 from flask import current_app
 from sqlalchemy import select
 
-from app.auth.oauth.clients import ALL_SCOPES, AUTH_CODE, REFRESH
+from app.auth.oauth.clients import ALL_SCOPES, AUTH_CODE, PRIVATE_KEY_JWT, REFRESH, redirect_uri_problem
 from app.auth.oauth.models import CIMD, OAuthClient
 from app.db import utcnow
 from app.extensions import db
@@ -61,7 +63,8 @@ def client_for(url: str) -> OAuthClient | None:
     client.redirect_uris = json.dumps(doc["redirect_uris"])
     client.grant_types = " ".join(g for g in doc.get("grant_types") or [AUTH_CODE, REFRESH]
                                   if g in (AUTH_CODE, REFRESH))
-    client.token_endpoint_auth_method = "none"
+    client.token_endpoint_auth_method = doc.get("token_endpoint_auth_method") or "none"
+    client.jwks_uri = doc.get("jwks_uri") if client.token_endpoint_auth_method == PRIVATE_KEY_JWT else None
     client.scope = ALL_SCOPES
     client.metadata_expires_at = utcnow() + ttl
     db.session.flush()
@@ -70,9 +73,15 @@ def client_for(url: str) -> OAuthClient | None:
 
 def fetch(url: str) -> tuple[dict, timedelta]:
     """GET the document safely; returns (document, cache lifetime). Raises MetadataError."""
+    body, ttl = fetch_bytes(url)
+    return validate(url, body), ttl
+
+
+def fetch_bytes(url: str) -> tuple[bytes, timedelta]:
+    """GET an https URL under the SSRF guard, timeout and size cap; returns (body, cache lifetime)."""
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.hostname or parts.username or parts.password or parts.fragment:
-        raise MetadataError("the client_id must be an https URL without credentials or fragment")
+        raise MetadataError("the URL must be https, without credentials or fragment")
     address = checked_address(parts.hostname, parts.port or 443)
     host_literal = f"[{address}]" if ":" in address else address
     target = urlunsplit(("https", f"{host_literal}:{parts.port or 443}", parts.path, parts.query, ""))
@@ -90,7 +99,7 @@ def fetch(url: str) -> tuple[dict, timedelta]:
                 cache_headers = resp.headers
     except httpx.HTTPError as exc:
         raise MetadataError(f"fetch failed: {exc.__class__.__name__}") from None
-    return validate(url, body), lifetime(cache_headers)
+    return body, lifetime(cache_headers)
 
 
 def ssl_context() -> ssl.SSLContext:
@@ -130,8 +139,16 @@ def validate(url: str, body: bytes) -> dict:
     uris = doc.get("redirect_uris")
     if not isinstance(uris, list) or not uris or not all(isinstance(u, str) and len(u) <= 512 for u in uris):
         raise MetadataError("redirect_uris must be a non-empty list of URLs")
-    if doc.get("token_endpoint_auth_method", "none") != "none":
-        raise MetadataError("only public clients (token_endpoint_auth_method none) are supported")
+    problem = redirect_uri_problem(uris)
+    if problem:
+        raise MetadataError(problem)
+    method = doc.get("token_endpoint_auth_method", "none")
+    if method not in ("none", PRIVATE_KEY_JWT):
+        raise MetadataError("token_endpoint_auth_method must be none or private_key_jwt")
+    if method == PRIVATE_KEY_JWT:
+        jwks_uri = doc.get("jwks_uri")
+        if not isinstance(jwks_uri, str) or len(jwks_uri) > 512 or urlsplit(jwks_uri).scheme != "https":
+            raise MetadataError("a private_key_jwt client needs an https jwks_uri")
     if "client_secret" in doc:
         raise MetadataError("a metadata document must not carry a client_secret")
     return doc

@@ -26,8 +26,56 @@ AUTH_CODE, REFRESH, DEVICE = ("authorization_code", "refresh_token",
                               "urn:ietf:params:oauth:grant-type:device_code")
 GRANT_TYPES = (AUTH_CODE, REFRESH, DEVICE)
 AUTH_METHODS = ("none", "client_secret_post", "client_secret_basic")
+PRIVATE_KEY_JWT = "private_key_jwt"  # CIMD clients only (RFC 7523 client assertion, see `assertions`)
+TOKEN_AUTH_METHODS = (*AUTH_METHODS, PRIVATE_KEY_JWT)
 LOOPBACK_HOSTS = ("127.0.0.1", "[::1]", "localhost")
 UNUSED_REGISTRATION_TTL = timedelta(days=1)
+
+
+UNSAFE_SCHEMES = ("javascript", "data", "file", "vbscript", "about", "blob", "ftp", "ws", "wss")
+
+
+def redirect_uri_allowed(uri: str) -> bool:
+    """Whether a client may register this redirect URI (SPEC §5).
+
+    `https` with a host; `http` only on a loopback host (any port at use, RFC 8252 §7.3);
+    or a private-use scheme (RFC 8252 §7.1) whose scheme or host has a dot, as in
+    `com.example.app:/cb` or `cursor://anysphere.cursor-mcp/oauth/callback`. No fragment.
+    """
+    if not isinstance(uri, str) or not uri or len(uri) > 512 or any(c.isspace() for c in uri):
+        return False
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018  (raises on a bad port)
+    except ValueError:
+        return False
+    if parts.fragment or parts.username or parts.password:
+        return False
+    scheme = parts.scheme.lower()
+    if scheme == "https":
+        return bool(parts.hostname)
+    if scheme == "http":
+        return parts.hostname in ("127.0.0.1", "::1", "localhost")
+    if not scheme or scheme in UNSAFE_SCHEMES:
+        return False
+    return "." in scheme or "." in (parts.hostname or "")
+
+
+def redirect_uri_problem(uris) -> str | None:
+    """Why a list of redirect URIs cannot be registered, or None when every one is allowed."""
+    if not isinstance(uris, list) or not all(isinstance(u, str) for u in uris):
+        return "redirect_uris must be a list of URLs"
+    bad = [u for u in uris if not redirect_uri_allowed(u)]
+    if bad:
+        return (f"Redirect URI {bad[0][:100]!r} is not allowed: use https, http on a loopback address "
+                "(127.0.0.1, [::1], localhost), or a private-use scheme with a dot (com.example.app:/cb).")
+    return None
+
+
+def known_scopes(scope: str | None) -> list[str]:
+    """The scopes of a request that minapi knows, in a fixed order; unknown ones are ignored."""
+    asked = (scope or "").split()
+    return [s for s in (READ, WRITE) if s in asked]
 
 
 def redirect_uri_matches(registered: str, presented: str) -> bool:

@@ -1,6 +1,8 @@
-"""Authlib grant types, bound to our tables: authorization code (PKCE S256 and RFC 8707
-`resource` required), refresh token (rotation with a grace window) and the RFC 8628
+"""Authlib grant types, bound to our tables: authorization code (PKCE S256 required; RFC 8707
+`resource` optional, then the MCP endpoint), refresh token (rotation with a grace window) and the RFC 8628
 device code.
+
+Requested scopes minapi does not know are ignored; the token response's `scope` says what was granted.
 
 The person's consent reaches the code grant as a `Consent` (account and the scopes
 they chose), passed to Authlib as the "grant user".
@@ -11,14 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error, grants
+from authlib.oauth2.rfc6749 import InvalidRequestError, InvalidScopeError, OAuth2Error, grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc8628 import DeviceCodeGrant as _DeviceCodeGrant
 from sqlalchemy import select
 
 from app.accounts.models import Account
 from app.auth.oauth import tokens
-from app.auth.oauth.clients import AUTH_METHODS
+from app.auth.oauth.clients import AUTH_METHODS, TOKEN_AUTH_METHODS, known_scopes
 from app.auth.oauth.models import DeviceCode, OAuthCode
 from app.db import utcnow
 from app.extensions import db
@@ -36,18 +38,20 @@ class Consent:
 
 
 class InvalidTargetError(OAuth2Error):
-    """RFC 8707 §2: the `resource` is missing, or is not this server's MCP endpoint."""
+    """RFC 8707 §2: the `resource` is not this server's MCP endpoint."""
 
     error = "invalid_target"
 
 
-def check_resource(value: str | None, *, required: bool, redirect_uri: str | None = None,
-                   bound: str | None = None) -> None:
-    expected = bound or tokens.mcp_resource()
-    if value is None and not required:
+def check_resource(values: list, *, redirect_uri: str | None = None, bound: str | None = None) -> None:
+    """RFC 8707 `resource`: optional (the token is then for the MCP endpoint); given, it must be
+    that endpoint, or the resource the grant is bound to (a trailing slash tolerated)."""
+    expected = (bound or tokens.mcp_resource()).rstrip("/")
+    if not values:
         return
-    if value != expected:
-        raise InvalidTargetError(f"The 'resource' parameter must be {expected}.", redirect_uri=redirect_uri)
+    if len(values) > 1 or not isinstance(values[0], str) or values[0].rstrip("/") != expected:
+        raise InvalidTargetError(f"The 'resource' parameter must be {expected} (or be left out).",
+                                 redirect_uri=redirect_uri)
 
 
 class S256Challenge(CodeChallenge):
@@ -66,12 +70,11 @@ class S256Challenge(CodeChallenge):
 
 
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
-    TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
+    TOKEN_ENDPOINT_AUTH_METHODS = list(TOKEN_AUTH_METHODS)
 
     def validate_authorization_request(self):
         redirect_uri = super().validate_authorization_request()
-        resources = self.request.payload.datalist.get("resource", [])
-        check_resource(resources[0] if len(resources) == 1 else None, required=True, redirect_uri=redirect_uri)
+        check_resource(self.request.payload.datalist.get("resource", []), redirect_uri=redirect_uri)
         return redirect_uri
 
     def save_authorization_code(self, code, request):
@@ -80,7 +83,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         db.session.add(OAuthCode(
             code_hash=hash_secret(code), client_pk=request.client.id, account_id=consent.account_id,
             redirect_uri=data.get("redirect_uri") or request.client.get_default_redirect_uri(),
-            scope=consent.scope, resource=data["resource"], code_challenge=data["code_challenge"],
+            scope=consent.scope, resource=tokens.mcp_resource(), code_challenge=data["code_challenge"],
             code_challenge_method="S256", expires_at=utcnow() + CODE_TTL))
         db.session.flush()
 
@@ -98,7 +101,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     def validate_token_request(self):
         super().validate_token_request()
         code = self.request.authorization_code
-        check_resource(self.request.payload.data.get("resource"), required=False, bound=code.resource)
+        check_resource(self.request.payload.datalist.get("resource", []), bound=code.resource)
 
     def delete_authorization_code(self, authorization_code):
         authorization_code.used_at = utcnow()  # kept, so that a replay can be detected
@@ -108,7 +111,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):
-    TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
+    TOKEN_ENDPOINT_AUTH_METHODS = list(TOKEN_AUTH_METHODS)
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token):
@@ -117,7 +120,17 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     def validate_token_request(self):
         super().validate_token_request()
         row = self.request.refresh_token
-        check_resource(self.request.payload.data.get("resource"), required=False, bound=row.grant.resource)
+        check_resource(self.request.payload.datalist.get("resource", []), bound=row.grant.resource)
+
+    def _validate_token_scope(self, token):
+        """A narrower scope may be asked for; unknown scopes in the request are ignored."""
+        asked = known_scopes(self.request.payload.scope)
+        if asked and not set(asked) <= set(token.get_scope().split()):
+            raise InvalidScopeError("A refresh cannot widen the scope the person granted.")
+
+    def issue_token(self, user, refresh_token):
+        scope = " ".join(known_scopes(self.request.payload.scope)) or refresh_token.get_scope()
+        return self.generate_token(user=user, scope=scope, include_refresh_token=self.INCLUDE_NEW_REFRESH_TOKEN)
 
     def authenticate_user(self, refresh_token):
         return db.session.get(Account, refresh_token.grant.account_id)

@@ -38,6 +38,7 @@ class OAuthClient(TimestampMixin, db.Model):
     registered_from: Mapped[str | None] = mapped_column(String(64), nullable=True)  # IP, for DCR
     first_token_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     metadata_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)  # CIMD cache
+    jwks_uri: Mapped[str | None] = mapped_column(String(512), nullable=True)  # CIMD private_key_jwt keys
 
     @property
     def redirect_uri_list(self) -> list[str]:
@@ -59,10 +60,11 @@ class OAuthClient(TimestampMixin, db.Model):
         return uris[0] if len(uris) == 1 else None
 
     def get_allowed_scope(self, scope: str | None) -> str:
+        """The requested scopes this client may have; unknown ones are ignored, and asking for
+        none that minapi knows (or for nothing) means everything the client may have."""
         allowed = self.scope.split()
-        if not scope:
-            return " ".join(allowed)
-        return " ".join(s for s in scope.split() if s in allowed)
+        asked = [s for s in (scope or "").split() if s in allowed]
+        return " ".join(asked or allowed)
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
         from app.auth.oauth.clients import redirect_uri_matches
@@ -82,6 +84,18 @@ class OAuthClient(TimestampMixin, db.Model):
 
     def check_grant_type(self, grant_type: str) -> bool:
         return grant_type in self.grant_types.split()
+
+
+class UsedAssertion(db.Model):
+    """The `jti` of a client assertion (RFC 7523) already used, kept until the assertion expires.
+
+    In the database, so that a replay is refused whichever worker or host it reaches.
+    """
+
+    __tablename__ = "oauth_used_assertions"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of client_id and jti
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, index=True)
 
 
 class OAuthGrant(TimestampMixin, db.Model):

@@ -11,7 +11,7 @@ from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, UnauthorizedClientError
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
-from authlib.oauth2.rfc7591 import ClientRegistrationEndpoint, InvalidClientMetadataError
+from authlib.oauth2.rfc7591 import ClientRegistrationEndpoint, InvalidClientMetadataError, InvalidRedirectURIError
 from authlib.oauth2.rfc8628 import DeviceAuthorizationEndpoint
 from authlib.oauth2.rfc9207 import IssuerParameter
 from flask import current_app
@@ -19,7 +19,9 @@ from flask import request as http_request
 
 from app.auth.actor import READ, WRITE
 from app.auth.oauth import clients, device, tokens
-from app.auth.oauth.clients import AUTH_CODE, AUTH_METHODS, DEVICE, GRANT_TYPES, REFRESH
+from app.auth.oauth.assertions import PrivateKeyJWT
+from app.auth.oauth.clients import (AUTH_CODE, AUTH_METHODS, DEVICE, GRANT_TYPES, REFRESH, TOKEN_AUTH_METHODS,
+                                    redirect_uri_problem)
 from app.auth.oauth.grants import AuthorizationCodeGrant, DeviceCodeGrant, RefreshTokenGrant, S256Challenge
 from app.auth.oauth.models import OAuthGrant
 from app.db import new_id
@@ -28,6 +30,8 @@ from app.extensions import db
 PATHS = {"authorization_endpoint": "/oauth/authorize", "token_endpoint": "/oauth/token",
          "registration_endpoint": "/oauth/register", "revocation_endpoint": "/oauth/revoke",
          "device_authorization_endpoint": "/oauth/device_authorization"}
+
+SIGNING_ALGS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 
 
 def metadata() -> dict:
@@ -40,8 +44,9 @@ def metadata() -> dict:
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": list(GRANT_TYPES),
-        "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
-        "revocation_endpoint_auth_methods_supported": list(AUTH_METHODS),
+        "token_endpoint_auth_methods_supported": list(TOKEN_AUTH_METHODS),
+        "token_endpoint_auth_signing_alg_values_supported": list(SIGNING_ALGS),
+        "revocation_endpoint_auth_methods_supported": list(TOKEN_AUTH_METHODS),
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": True,
         "client_id_metadata_document_supported": True,
@@ -50,6 +55,9 @@ def metadata() -> dict:
 
 
 class Server(AuthorizationServer):
+    def validate_requested_scope(self, scope):
+        """Scopes minapi does not know (offline_access, openid, …) are ignored, not refused (SPEC §5)."""
+
     def handle_error_response(self, request, error):
         if isinstance(error, InvalidClientError):
             error.status_code = 401  # unknown or unauthenticated client: hosts then register again
@@ -84,7 +92,7 @@ def save_token(token: dict, req) -> None:
 
 
 class Revocation(RevocationEndpoint):
-    CLIENT_AUTH_METHODS = list(AUTH_METHODS)
+    CLIENT_AUTH_METHODS = list(TOKEN_AUTH_METHODS)
 
     def query_token(self, token_string, token_type_hint):
         return tokens.find_any(token_string)
@@ -100,7 +108,8 @@ class Registration(ClientRegistrationEndpoint):
         return True  # open registration, as MCP hosts expect
 
     def get_server_metadata(self):
-        return metadata()
+        # private_key_jwt is for metadata-document clients only: a registration has no keys.
+        return {**metadata(), "token_endpoint_auth_methods_supported": list(AUTH_METHODS)}
 
     def create_registration_response(self, request):
         data = request.payload.data
@@ -113,6 +122,9 @@ class Registration(ClientRegistrationEndpoint):
             raise InvalidClientMetadataError("redirect_uris is required for the authorization_code grant.")
         if any(len(u) > 512 for u in meta.get("redirect_uris") or []):
             raise InvalidClientMetadataError("A redirect URI is at most 512 characters.")
+        problem = redirect_uri_problem(meta.get("redirect_uris") or [])
+        if problem:
+            raise InvalidRedirectURIError(problem)
         meta["grant_types"] = grant_types
         client, secret = clients.register(meta, client_id=new_id("mcc", 24), ip=http_request.remote_addr)
         body = {**meta, "client_id": client.client_id, "client_id_issued_at": int(client.created_at.timestamp()),
@@ -140,6 +152,7 @@ class DeviceAuthorization(DeviceAuthorizationEndpoint):
 def build_server(app) -> Server:
     server = Server()
     server.init_app(app, query_client=clients.query, save_token=save_token)
+    server.register_client_auth_method(PrivateKeyJWT.CLIENT_AUTH_METHOD, PrivateKeyJWT())
     server.register_token_generator("default", BearerTokenGenerator(
         tokens.generate_access, tokens.generate_refresh, tokens.access_ttl))
     server.register_grant(AuthorizationCodeGrant, [S256Challenge(required=True)])

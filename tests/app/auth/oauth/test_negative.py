@@ -19,10 +19,9 @@ def authorize(base, person, client_id, **overrides):
     ({"code_challenge_method": "plain"}, "invalid_request"),
     ({"code_challenge_method": None}, "invalid_request"),
     ({"code_challenge": None, "code_challenge_method": None}, "invalid_request"),
-    ({"resource": None}, "invalid_target"),
     ({"resource": "http://elsewhere.example/api/mcp"}, "invalid_target"),
     ({"response_type": "token"}, "unsupported_response_type"),
-], ids=["plain PKCE", "PKCE without method", "no PKCE", "missing resource", "wrong resource", "implicit"])
+], ids=["plain PKCE", "PKCE without method", "no PKCE", "wrong resource", "implicit"])
 def test_bad_authorization_requests_go_back_to_the_client_with_an_error(live, overrides, error):
     app, base = live
     client = register(base)
