@@ -136,6 +136,9 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
     def process_assertion_claims(self, assertion, resolve_key):
         try:
             return super().process_assertion_claims(assertion, resolve_key)
+        except InvalidClientError as exc:
+            exc.description = exc.description or "The client assertion's signature does not verify."
+            raise
         except (ValueError, TypeError) as exc:  # a key that does not fit the algorithm, …
             raise InvalidClientError(description=f"Invalid client assertion ({exc}).") from None
 

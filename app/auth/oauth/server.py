@@ -111,6 +111,20 @@ class Registration(ClientRegistrationEndpoint):
         # private_key_jwt is for metadata-document clients only: a registration has no keys.
         return {**metadata(), "token_endpoint_auth_methods_supported": list(AUTH_METHODS)}
 
+    def extract_client_metadata(self, request):
+        """Authlib's checks, except that redirect URIs follow our rule (`clients.redirect_uri_allowed`),
+        which also admits private-use schemes without a host (`com.example.app:/cb`)."""
+        data = request.payload.data
+        uris = data.pop("redirect_uris", None)
+        if uris is not None:
+            problem = redirect_uri_problem(uris)
+            if problem:
+                raise InvalidRedirectURIError(problem)
+        meta = super().extract_client_metadata(request) if data else {}
+        if uris is not None:
+            meta["redirect_uris"] = uris
+        return meta
+
     def create_registration_response(self, request):
         data = request.payload.data
         if not isinstance(data, dict):
@@ -120,11 +134,6 @@ class Registration(ClientRegistrationEndpoint):
         grant_types = meta.get("grant_types") or [AUTH_CODE, REFRESH]
         if AUTH_CODE in grant_types and not meta.get("redirect_uris"):
             raise InvalidClientMetadataError("redirect_uris is required for the authorization_code grant.")
-        if any(len(u) > 512 for u in meta.get("redirect_uris") or []):
-            raise InvalidClientMetadataError("A redirect URI is at most 512 characters.")
-        problem = redirect_uri_problem(meta.get("redirect_uris") or [])
-        if problem:
-            raise InvalidRedirectURIError(problem)
         meta["grant_types"] = grant_types
         client, secret = clients.register(meta, client_id=new_id("mcc", 24), ip=http_request.remote_addr)
         body = {**meta, "client_id": client.client_id, "client_id_issued_at": int(client.created_at.timestamp()),
