@@ -178,6 +178,7 @@ class Profile:
 def profiles() -> list[Profile]:
     grants = {"grant_types": ["authorization_code", "refresh_token"], "response_types": ["code"]}
     cc_port, cc_port2, vs_port = free_port(), free_port(), free_port()
+    cc_redirect = f"http://localhost:{cc_port}/callback"
     chatgpt_doc = {"client_name": "ChatGPT", "client_uri": "https://chatgpt.com", "redirect_uris": [CHATGPT_CB],
                    "token_endpoint_auth_method": "private_key_jwt", **grants}
     return [
@@ -206,8 +207,8 @@ def profiles() -> list[Profile]:
                           "token_endpoint_auth_method": "none", **grants},
                 document_path="/oauth/claude-code-client-metadata",
                 client_info={"name": "claude-code", "version": "2.1.0"}),
-        Profile("Claude Code (DCR)", "sdk", f"http://localhost:{cc_port}/callback", f"http://localhost:{cc_port}/callback",
-                registration={"client_name": "Claude Code (minapi)", "redirect_uris": [f"http://localhost:{cc_port}/callback"],
+        Profile("Claude Code (DCR)", "sdk", cc_redirect, cc_redirect,
+                registration={"client_name": "Claude Code (minapi)", "redirect_uris": [cc_redirect],
                               "token_endpoint_auth_method": "none", **grants},
                 client_info={"name": "claude-code", "version": "2.1.0"}),
         Profile("Cursor (DCR, public)", "sdk", CURSOR_CBS[0], CURSOR_CBS[2], send_resource=False,

@@ -34,6 +34,7 @@ from app.db import insert_or_ignore, utcnow
 from app.extensions import db
 
 MAX_KEYS = 20
+MAX_LIFETIME = timedelta(days=1)  # an assertion expiring later is refused (its jti would be kept as long)
 REFETCH_AFTER = 60.0  # seconds: an unknown kid fetches the JWKS again, but not more often than this
 
 _cache: dict[str, tuple[float, float, KeySet]] = {}  # jwks_uri -> (fetched at, expires at, keys)
@@ -143,6 +144,8 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
             raise InvalidClientError(description=f"Invalid client assertion ({exc}).") from None
 
     def validate_jti(self, claims, jti):
-        exp = claims["exp"]  # required, and checked before this is called
-        expires = datetime.fromtimestamp(float(exp), timezone.utc) + timedelta(seconds=self.leeway)
+        exp = float(claims["exp"])  # required, a number, and not past: checked before this is called
+        if exp > time.time() + MAX_LIFETIME.total_seconds():
+            raise InvalidClientError(description="The client assertion's exp is more than a day away.")
+        expires = datetime.fromtimestamp(exp, timezone.utc) + timedelta(seconds=self.leeway)
         return use_jti(claims["sub"], jti, expires)

@@ -147,7 +147,8 @@ def test_refresh_tokens_for_every_client_that_registered_the_grant(live, grant_t
 
 ALLOWED = ["https://claude.ai/api/mcp/auth_callback", "http://localhost/callback", "http://127.0.0.1/callback",
            "http://[::1]:8080/cb", "http://localhost:8787/callback", "cursor://anysphere.cursor-mcp/oauth/callback",
-           "com.example.app:/oauth2redirect", "com.example.app://cb", "https://vscode.dev/redirect", "http://127.0.0.1:33418/"]
+           "com.example.app:/oauth2redirect", "com.example.app://cb", "https://vscode.dev/redirect",
+           "http://127.0.0.1:33418/"]
 REFUSED = ["http://evil.example/cb", "http://192.168.1.10/cb", "myapp://callback", "javascript://x.y/%0aalert(1)",
            "https://claude.ai/cb#frag", "data://text.plain/x", "file://host.example/etc", "not a url"]
 

@@ -118,14 +118,15 @@ def refused(resp: httpx.Response) -> str:
 
 
 REASONS = {"forged signature": "signature", "wrong aud": "aud", "expired": "expired", "missing exp": "exp",
+           "exp years away": "more than a day",
            "missing jti": "JWT ID", "iss is not sub": "Issuer and Subject", "other client's subject": "private_key_jwt",
            "no assertion": "cannot authenticate", "unknown kid": "kid", "garbage": "Invalid JWT",
            "hmac with the public key": "HS256"}
 
 
-@pytest.mark.parametrize("case", ["forged signature", "wrong aud", "expired", "missing exp", "missing jti",
-                                  "iss is not sub", "other client's subject", "no assertion", "unknown kid",
-                                  "garbage", "hmac with the public key"])
+@pytest.mark.parametrize("case", ["forged signature", "wrong aud", "expired", "missing exp", "exp years away",
+                                  "missing jti", "iss is not sub", "other client's subject", "no assertion",
+                                  "unknown kid", "garbage", "hmac with the public key"])
 def test_bad_assertions_are_invalid_client(cimd_live, docs, case):
     app, base = cimd_live
     signer = Signer(docs)
@@ -137,6 +138,7 @@ def test_bad_assertions_are_invalid_client(cimd_live, docs, case):
         "wrong aud": lambda: signer.assertion("https://elsewhere.example/oauth/token"),
         "expired": lambda: signer.assertion(token_url, exp=int(time.time()) - 600, iat=int(time.time()) - 900),
         "missing exp": lambda: signer.assertion(token_url, exp=None),
+        "exp years away": lambda: signer.assertion(token_url, exp=253402300800),
         "missing jti": lambda: signer.assertion(token_url, jti=None),
         "iss is not sub": lambda: signer.assertion(token_url, iss="https://chatgpt.com/oauth/other/client.json"),
         "other client's subject": lambda: signer.assertion(token_url, sub=docs.document("/other.json"),
