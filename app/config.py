@@ -72,6 +72,7 @@ DEFAULTS = {
     "WTF_CSRF_CHECK_DEFAULT": False,  # forms and session-authenticated API calls check explicitly
     "WTF_CSRF_TIME_LIMIT": None,  # token lives as long as the session
     "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+    "METRICS_TOKEN": None,  # None: GET /metrics is off; else the bearer token it requires
 }
 
 TRUE = {"1", "true", "yes", "on"}
