@@ -12,7 +12,8 @@ from app.db import utcnow
 from app.extensions import db
 from app.jobs.models import Job, WorkerHeartbeat
 from app.jobs.worker import Worker
-from tests.conftest import mcp_key
+from app import create_app
+from tests.conftest import base_config, mcp_key
 from tests.live import LiveServer, mcp_call
 
 TOKEN = "metrics-token-0123456789"
@@ -81,8 +82,8 @@ def test_readyz_names_pending_migrations(app, client):
     assert "minapi db upgrade" in resp.json["error"]["details"]["checks"]["migrations"]
 
 
-def test_readyz_names_an_unreachable_database(make_app, tmp_path):
-    app = make_app(DATABASE_URL="postgresql://nobody@127.0.0.1:1/none")
+def test_readyz_names_an_unreachable_database(tmp_path):
+    app = create_app(base_config(tmp_path, DATABASE_URL="postgresql://nobody@127.0.0.1:1/none"))
     resp = app.test_client().get("/readyz")
     assert resp.status_code == 503
     details = resp.json["error"]["details"]

@@ -28,10 +28,13 @@ def test_counts_from_both_workers_add_up(tmp_path):
         env["MINAPI_DATABASE_URL"] = PG_URL
     port = free_port()
     proc = subprocess.Popen([minapi_exe(), "serve", "--port", str(port), "--workers", "2", "--no-worker"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "serve.log", "wb"))
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for_port(port, proc)
+        try:
+            wait_for_port(port, proc, timeout=60)
+        except RuntimeError:
+            raise AssertionError((tmp_path / "serve.log").read_text()[-3000:]) from None
 
         def hit(_):
             # A connection per request, so the two workers share the requests.
