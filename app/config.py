@@ -117,6 +117,7 @@ def validate(app: Flask) -> None:
     check(lambda: _archives(app))
     check(lambda: _oauth(cfg))
     check(lambda: _background(cfg))
+    check(lambda: cfg.update(METRICS_TOKEN=_metrics_token(cfg["METRICS_TOKEN"])))
     if problems:
         raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
     _secret_key(app)
@@ -258,6 +259,14 @@ def _background(cfg) -> None:
     if telegram.scheme not in ("http", "https") or not telegram.netloc:
         raise ValueError("MINAPI_TELEGRAM_API_URL must be an absolute http(s) URL")
     cfg["TELEGRAM_API_URL"] = str(cfg["TELEGRAM_API_URL"]).rstrip("/")
+
+
+def _metrics_token(value) -> str | None:
+    """`MINAPI_METRICS_TOKEN`: unset or empty turns /metrics off; else a bearer token of 16+ characters."""
+    token = "" if value is None else str(value).strip()
+    if token and len(token) < 16:
+        raise ValueError("MINAPI_METRICS_TOKEN must be at least 16 characters (or unset to turn /metrics off)")
+    return token or None
 
 
 def _smtp_url(url: str) -> None:

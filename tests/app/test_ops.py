@@ -157,3 +157,15 @@ def test_metrics_count_mcp_tool_calls_by_tool_and_outcome(make_app):
     assert sample(after, "minapi_mcp_tool_calls_total", tool="endpoints_get", outcome="endpoint_not_found") \
         - sample(before, "minapi_mcp_tool_calls_total", tool="endpoints_get", outcome="endpoint_not_found") == 1
     assert sample(after, "minapi_mcp_tool_call_duration_seconds_count", tool="help") >= 1
+
+
+@pytest.mark.parametrize("value, expected", [("", None), ("  ", None), ("x" * 16, "x" * 16), (1234567890123456789, "1234567890123456789")])
+def test_the_metrics_token_setting_is_normalized(make_app, value, expected):
+    assert make_app(METRICS_TOKEN=value).config["METRICS_TOKEN"] == expected
+
+
+def test_a_short_metrics_token_stops_start_up(tmp_path):
+    from app.config import ConfigError
+
+    with pytest.raises(ConfigError, match="MINAPI_METRICS_TOKEN must be at least 16"):
+        create_app(base_config(tmp_path, METRICS_TOKEN="short"))
