@@ -118,6 +118,7 @@ class Instrumented:
 
     def __init__(self, wsgi_app):
         self.wsgi_app = wsgi_app
+        self.children: dict = {}  # (family, status) → its metric children: `.labels()` is the slow part
 
     def __call__(self, environ, start_response):
         started = time.perf_counter()
@@ -135,11 +136,18 @@ class Instrumented:
         return _Closing(body, lambda: self.record(family, seen, started))  # a lazy app: at the end
 
     def record(self, family: str, seen: list, started: float) -> None:
-        status, m = int(seen[-1][:3]) if seen else 500, _m()
-        m["requests"].labels(family, str(status)).inc()
-        m["latency"].labels(family).observe(time.perf_counter() - started)
-        if family == "data":
-            m["data"].labels(data_outcome(status)).inc()
+        status = seen[-1][:3] if seen else "500"
+        children = self.children.get((family, status))
+        if children is None:
+            m = _m()
+            children = self.children[(family, status)] = (
+                m["requests"].labels(family, status), m["latency"].labels(family),
+                m["data"].labels(data_outcome(int(status))) if family == "data" else None)
+        requests, latency, data = children
+        requests.inc()
+        latency.observe(time.perf_counter() - started)
+        if data is not None:
+            data.inc()
 
 
 class _Closing:
