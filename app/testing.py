@@ -6,7 +6,8 @@ Installed with minapi, it is active in every pytest run; its fixtures are all na
 - `minapi_plugins`: the plugins to enable (override it in your `conftest.py`; default
   `["builtin"]`), `minapi_config`: extra configuration (default `{}`).
 - `minapi_app`: an app with those plugins, its database migrated (SQLite in a temporary
-  instance folder unless `minapi_config` names a `DATABASE_URL`).
+  instance folder unless `minapi_config` names a `DATABASE_URL`; a PostgreSQL database named
+  there is emptied, its `public` schema dropped, before each test: give a test database).
 - `minapi_account`: an account (`.id`, `.email`, `.password`) with an MCP key (`.mcp_key`).
 - `minapi_rest`: a REST client for `/api/v1` authenticated with that MCP key, as an AI
   client is; `minapi_rest.as_person()` signs the account in (session and CSRF) for what only a
@@ -142,6 +143,9 @@ def minapi_app(tmp_path, minapi_plugins, minapi_config):
     config = {"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": TEST_SECRET,
               "BASE_URL": "http://localhost", "RATELIMIT_ENABLED": False, "PLUGINS": list(minapi_plugins),
               **minapi_config}
+    url = str(config.get("DATABASE_URL") or "")
+    if url.startswith(("postgres://", "postgresql")):  # a test database: start each test empty
+        _empty_postgres(url)
     app = create_app(config)
     with app.app_context():
         upgrade()
@@ -149,6 +153,17 @@ def minapi_app(tmp_path, minapi_plugins, minapi_config):
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def _empty_postgres(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url.replace("postgres://", "postgresql://", 1)
+                           .replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
 
 
 @pytest.fixture

@@ -74,3 +74,23 @@ def test_adding_an_item_mails_the_owner_through_the_job(minapi_app, minapi_rest,
     assert result.exit_code == 0, result.output
     [mail] = [open(os.path.join(outbox, f)).read() for f in os.listdir(outbox)]
     assert "New to-do: renew the passport" in mail and minapi_account.email in mail
+
+
+@pytest.fixture
+def pg_config():
+    url = os.environ.get("MINAPI_TEST_DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        pytest.skip("set MINAPI_TEST_DATABASE_URL to a test database to run on PostgreSQL too")
+    return {"DATABASE_URL": url}
+
+
+class TestOnPostgres:
+    """The same plugin on PostgreSQL, when a test database is given."""
+
+    @pytest.fixture
+    def minapi_config(self, pg_config):
+        return pg_config
+
+    def test_add_and_list(self, minapi_rest):
+        assert minapi_rest.post("/todo", json={"text": "on postgres"}).status_code == 201
+        assert [i["text"] for i in minapi_rest.get("/todo").json["items"]] == ["on postgres"]
