@@ -64,13 +64,13 @@ class Worker:
         log.info("worker %s started%s", self.id, " (burst)" if burst else "")
         while not self.stopping.is_set():
             try:
-                if time.monotonic() >= next_beat:
-                    self._in_context(self.heartbeat)
-                    next_beat = time.monotonic() + HEARTBEAT_EVERY
                 if time.monotonic() >= next_schedule:
                     self._in_context(self.schedule_periodic)
                     next_schedule = time.monotonic() + SCHEDULE_CHECK
                 outcome = self._in_context(self.run_one)
+                if not burst and time.monotonic() >= next_beat:  # after the job: never delays one
+                    self._in_context(self.heartbeat)
+                    next_beat = time.monotonic() + HEARTBEAT_EVERY
             except Exception:  # the database went away, say: keep the worker alive, try again
                 log.exception("worker %s: error outside a job", self.id)
                 outcome = None
@@ -81,10 +81,11 @@ class Worker:
             elif outcome is not False:
                 ran += 1
         log.info("worker %s stopped after %d jobs", self.id, ran)
-        try:
-            self._in_context(lambda: self.heartbeat(stopped=True))
-        except Exception:  # the database is gone: the row simply ages out
-            log.warning("worker %s could not remove its heartbeat", self.id)
+        if not burst:  # a burst is not a standing worker: it never counted for /readyz
+            try:
+                self._in_context(lambda: self.heartbeat(stopped=True))
+            except Exception:  # the database is gone: the row simply ages out
+                log.warning("worker %s could not remove its heartbeat", self.id)
         return ran
 
     def heartbeat(self, stopped: bool = False) -> None:

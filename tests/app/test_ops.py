@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -62,13 +63,25 @@ def test_readyz_wants_a_worker_seen_in_the_last_minute(app, client):
     assert resp.json == {"status": "ready", "checks": {"database": "ok", "migrations": "ok", "worker": "ok"}}
 
 
-def test_a_worker_loop_beats_and_leaves(app, client):
-    """`minapi worker --burst` runs the loop once: it beats while running, removes its row when done."""
-    with app.app_context():
-        Worker(app, worker_id="burst").run(burst=True)
-        assert db.session.query(WorkerHeartbeat).count() == 0
-    beat(app)
-    assert client.get("/readyz").status_code == 200
+def test_a_running_worker_beats_and_leaves_when_stopped(app, client):
+    """The worker loop notes itself; stopped (SIGTERM's path), it removes its row; a burst run
+    (`minapi worker --burst`) is not a standing worker and never beats."""
+    import threading
+
+    assert app.test_cli_runner().invoke(args=["worker", "--burst"]).exit_code == 0
+    assert client.get("/readyz").status_code == 503
+    worker = Worker(app, worker_id="looping")
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.time() + 20
+        while client.get("/readyz").status_code != 200:
+            assert time.time() < deadline, "the worker never beat"
+            time.sleep(0.1)
+    finally:
+        worker.stop()
+        thread.join(20)
+    assert client.get("/readyz").json["error"]["details"]["failing"] == ["worker"]
 
 
 def test_readyz_names_pending_migrations(app, client):
