@@ -97,6 +97,9 @@ def register_blueprints(app: Flask) -> None:
 
     oauth.init_app(app)
     app.extensions["minapi.plugins"].hook.register_blueprints(app=app)
+    from app import ops
+
+    ops.register(app)  # last: its request counter wraps everything else
 
     app.extensions.setdefault("minapi.dashboard_links", []).append(
         {"url": "/settings/ai", "label": "AI integration: MCP keys and connected clients"})

@@ -73,6 +73,7 @@ DEFAULTS = {
     "WTF_CSRF_CHECK_DEFAULT": False,  # forms and session-authenticated API calls check explicitly
     "WTF_CSRF_TIME_LIMIT": None,  # token lives as long as the session
     "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+    "METRICS_TOKEN": None,  # None: GET /metrics is off; else the bearer token it requires
 }
 
 TRUE = {"1", "true", "yes", "on"}
@@ -118,6 +119,7 @@ def validate(app: Flask) -> None:
     check(lambda: _oauth(cfg))
     check(lambda: _trusted_proxies(cfg))
     check(lambda: _background(cfg))
+    check(lambda: cfg.update(METRICS_TOKEN=_metrics_token(cfg["METRICS_TOKEN"])))
     if problems:
         raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
     _secret_key(app)
@@ -268,6 +270,14 @@ def _background(cfg) -> None:
     if telegram.scheme not in ("http", "https") or not telegram.netloc:
         raise ValueError("MINAPI_TELEGRAM_API_URL must be an absolute http(s) URL")
     cfg["TELEGRAM_API_URL"] = str(cfg["TELEGRAM_API_URL"]).rstrip("/")
+
+
+def _metrics_token(value) -> str | None:
+    """`MINAPI_METRICS_TOKEN`: unset or empty turns /metrics off; else a bearer token of 16+ characters."""
+    token = "" if value is None else str(value).strip()
+    if token and len(token) < 16:
+        raise ValueError("MINAPI_METRICS_TOKEN must be at least 16 characters (or unset to turn /metrics off)")
+    return token or None
 
 
 def _smtp_url(url: str) -> None:

@@ -8,5 +8,5 @@ from app.auth.models import McpKey  # noqa: F401
 from app.auth.oauth.models import DeviceCode, OAuthClient, OAuthCode, OAuthGrant, OAuthToken  # noqa: F401
 from app.gateway.models import (CallLog, Endpoint, EndpointKey, Invitation, Record, UsageCycle,  # noqa: F401
                                 UsageDaily)
-from app.jobs.models import Job, JobSchedule  # noqa: F401
+from app.jobs.models import Job, JobSchedule, WorkerHeartbeat  # noqa: F401
 from app.notify.models import NotificationThrottle, UsageAlert  # noqa: F401

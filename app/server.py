@@ -80,8 +80,10 @@ def _death_signal():
 def run_gunicorn(app: Flask, *, host: str, port: int, workers: int, with_worker: bool = True) -> None:
     from gunicorn.app.base import BaseApplication
 
+    from app import metrics
     from app.extensions import db
 
+    metrics_dir = metrics.prepare_multiprocess() if metrics.enabled(app) else None  # before any fork
     job_worker = WorkerProcess(app) if with_worker else None
 
     class Server(BaseApplication):
@@ -96,6 +98,7 @@ def run_gunicorn(app: Flask, *, host: str, port: int, workers: int, with_worker:
                 "graceful_timeout": 20,
                 "accesslog": "-",
                 "post_fork": _post_fork,
+                "child_exit": lambda server, worker: metrics.process_exited(worker.pid),
             }
             if job_worker is not None:
                 settings.update(when_ready=lambda server: job_worker.start(),
@@ -113,4 +116,7 @@ def run_gunicorn(app: Flask, *, host: str, port: int, workers: int, with_worker:
 
     with app.app_context():
         db.engine.dispose()
-    Server().run()
+    try:
+        Server().run()
+    finally:
+        metrics.remove_multiprocess(metrics_dir)

@@ -41,3 +41,15 @@ class JobSchedule(db.Model):
     name: Mapped[str] = mapped_column(String(60), primary_key=True)
     next_run_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class WorkerHeartbeat(db.Model):
+    """One row per running `minapi worker`, touched by its loop; `/readyz` wants one seen lately."""
+
+    __tablename__ = "worker_heartbeats"
+
+    worker_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+
+    __table_args__ = (Index("ix_worker_heartbeats_seen_at", "seen_at"),)

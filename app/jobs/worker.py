@@ -27,16 +27,17 @@ import time
 from datetime import timedelta
 
 from flask import Flask
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from app.db import insert_or_ignore, utcnow
 from app.extensions import db
-from app.jobs.models import DEAD, DONE, PENDING, RUNNING, Job, JobSchedule
+from app.jobs.models import DEAD, DONE, PENDING, RUNNING, Job, JobSchedule, WorkerHeartbeat
 from app.jobs.queue import enqueue, retry_delay
 from app.jobs.registry import Handler, JobRun, Permanent
 
 log = logging.getLogger(__name__)
 SCHEDULE_CHECK = 1.0  # seconds between looks at the periodic schedule
+HEARTBEAT_EVERY = 10.0  # seconds between heartbeats (/readyz wants one within a minute)
 MAX_ERROR = 2000
 
 
@@ -59,7 +60,7 @@ class Worker:
 
     def run(self, *, burst: bool = False) -> int:
         """Work until stopped, or with `burst` until no job is due; returns the jobs run."""
-        ran, next_schedule = 0, 0.0
+        ran, next_schedule, next_beat = 0, 0.0, 0.0
         log.info("worker %s started%s", self.id, " (burst)" if burst else "")
         while not self.stopping.is_set():
             try:
@@ -67,6 +68,9 @@ class Worker:
                     self._in_context(self.schedule_periodic)
                     next_schedule = time.monotonic() + SCHEDULE_CHECK
                 outcome = self._in_context(self.run_one)
+                if not burst and time.monotonic() >= next_beat:  # after the job: never delays one
+                    self._in_context(self.heartbeat)
+                    next_beat = time.monotonic() + HEARTBEAT_EVERY
             except Exception:  # the database went away, say: keep the worker alive, try again
                 log.exception("worker %s: error outside a job", self.id)
                 outcome = None
@@ -77,7 +81,25 @@ class Worker:
             elif outcome is not False:
                 ran += 1
         log.info("worker %s stopped after %d jobs", self.id, ran)
+        if not burst:  # a burst is not a standing worker: it never counted for /readyz
+            try:
+                self._in_context(lambda: self.heartbeat(stopped=True))
+            except Exception:  # the database is gone: the row simply ages out
+                log.warning("worker %s could not remove its heartbeat", self.id)
         return ran
+
+    def heartbeat(self, stopped: bool = False) -> None:
+        """Note that this worker is alive (or, when `stopped`, that it is gone); drop rows of
+        workers not seen for a day."""
+        now = utcnow()
+        mine = WorkerHeartbeat.worker_id == self.id
+        if stopped:
+            db.session.execute(delete(WorkerHeartbeat).where(mine))
+        elif not insert_or_ignore(db.session, WorkerHeartbeat,
+                                  {"worker_id": self.id, "started_at": now, "seen_at": now}, ["worker_id"]):
+            db.session.execute(update(WorkerHeartbeat).where(mine).values(seen_at=now))
+        db.session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.seen_at < now - timedelta(days=1)))
+        db.session.commit()
 
     def stop(self, *_):
         self.stopping.set()

@@ -68,3 +68,19 @@ def register_jobs(jobs) -> None:
     :param jobs: the :class:`app.jobs.registry.JobRegistry` of this app.
     :return: nothing; contribute through ``jobs``.
     """
+
+
+@hookspec(firstresult=True)
+def find_archived_logs(endpoint, log_id, record_id, limit) -> list | None:
+    """Find archived call logs of one endpoint, for ``logs_fetch_archived``.
+
+    The family that keeps archive files answers; the logs family asks through
+    ``app.plugin.find_archived_logs`` so neither imports the other. Stops at first
+    non-None result.
+
+    :param endpoint: the endpoint (already checked to belong to the caller).
+    :param log_id: one call log id (``log_…``), or None.
+    :param record_id: every archived call that touched this record, or None.
+    :param limit: at most this many rows, newest first.
+    :return: a list of log rows (dicts as ``app.log_rows`` makes them), or None.
+    """

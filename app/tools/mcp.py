@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import threading
+import time
 from urllib.parse import urlsplit
 
 import anyio
@@ -31,6 +32,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import (CallToolRequestParams, CallToolResult, ListToolsResult, PaginatedRequestParams,
                        TextContent, Tool, ToolAnnotations)
 
+from app import metrics
 from app.errors import AppError
 from app.tools import runner
 from app.tools.registry import Action, ToolRegistry
@@ -107,13 +109,18 @@ def build_server(app: Flask, registry: ToolRegistry) -> Server:
             with app.app_context():
                 return runner.run(action, actor, arguments)
 
+        started, outcome = time.perf_counter(), "success"
         try:
             return result(await anyio.to_thread.run_sync(run))
         except AppError as err:
+            outcome = err.code
             return error_result(err)
         except Exception:  # a bug: say so plainly, keep the details in our log
+            outcome = "internal_error"
             log.exception("MCP tool %s failed", action.tool_name)
             return error_result(AppError("Something went wrong on our side.", code="internal_error", status=500))
+        finally:
+            metrics.tool_call(app, action.tool_name, outcome, time.perf_counter() - started)
 
     server = Server(SERVER_NAME, version="1", on_list_tools=list_tools, on_call_tool=call_tool,
                     get_tool_input_schema=input_schemas.get)

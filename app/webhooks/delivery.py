@@ -13,7 +13,7 @@ import json
 from flask import current_app
 from sqlalchemy import select
 
-from app import net
+from app import metrics, net
 from app.extensions import db
 from app.gateway.models import CallLog, Endpoint
 from app.jobs import JobRun, Permanent
@@ -51,10 +51,12 @@ def deliver(job: JobRun) -> None:
     if log is not None:
         log.webhook_status, log.webhook_last_status, log.webhook_last_error = DELIVERED, status, None
         log.webhook_attempts += 1
+    metrics.webhook_delivery(current_app, DELIVERED)
 
 
 def delivery_failed(job: JobRun, error: BaseException, dead: bool) -> None:
     """Runs after each failed attempt (the handler's writes are gone): record it on the log."""
+    metrics.webhook_delivery(current_app, FAILED if dead else "retrying")
     log = _log(job.payload)
     if log is None:  # archived or deleted meanwhile: nothing to record on
         return

@@ -1,6 +1,6 @@
 """The `api_call` family: call your own endpoint through the gateway, as its owner."""
 
-from app.tools import hookimpl
+from app.plugin import hookimpl
 from plugins.api_call import actions as a
 
 

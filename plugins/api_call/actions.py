@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from app.auth.actor import current_actor
-from app.errors import AppError
-from app.gateway import sharing
-from app.gateway.calls import Call, handle
-from plugins.endpoints import schemas as s
+from app.plugin import current_actor
+from app.plugin import AppError
+from app.plugin import sharing
+from app.plugin import Call, handle
+from app.plugin import schemas as s
 
 
 class Target(Schema):

@@ -4,7 +4,7 @@ Scheduled work (the worker runs these daily; `minapi archive run` runs them once
 `plugins.archives.services.archive_logs` and `plugins.archives.retention.purge_expired`.
 """
 
-from app.tools import hookimpl
+from app.plugin import hookimpl
 from plugins.archives import actions as a
 
 
@@ -17,6 +17,13 @@ def register_tools(tools):
                returns=a.Download, title="Get a download link for an archive file")
     fam.action(a.delete_archive, name="delete", kind="destructive", http="DELETE /archives/<endpoint>/<date>",
                args=a.DayArgs, returns=a.Deleted, title="Delete an archive file")
+
+
+@hookimpl
+def find_archived_logs(endpoint, log_id, record_id, limit):
+    from plugins.archives.services import find_archived
+
+    return find_archived(endpoint, log_id=log_id, record_id=record_id, limit=limit)
 
 
 @hookimpl

@@ -8,15 +8,15 @@ from datetime import date, datetime, timezone
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select, tuple_
 
-from app.auth.actor import current_actor
-from app.errors import NotFound, ValidationFailed
-from app.extensions import db
-from app.gateway import endpoints as ep_service
-from app.gateway.models import Endpoint
+from app.plugin import current_actor
+from app.plugin import NotFound, ValidationFailed
+from app.plugin import db
+from app.plugin import endpoints as ep_service
+from app.plugin import Endpoint
 from plugins.archives.models import FORMATS, ArchiveFile
 from plugins.archives.services import delete_files
 from plugins.archives.storage import storage
-from plugins.endpoints import schemas as s
+from app.plugin import schemas as s
 
 
 class ArchiveNotFound(NotFound):

@@ -7,9 +7,9 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import UTCDateTime, utcnow
-from app.extensions import db
-from app.gateway.models import BigId
+from app.plugin import UTCDateTime, utcnow
+from app.plugin import db
+from app.plugin import BigId
 
 FORMATS = {"jsonl": "jsonl.gz", "csv": "csv"}  # format name -> file extension
 

@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, select
 
-from app.accounts.models import Account
-from app.db import utcnow
-from app.extensions import db
-from app.gateway.models import SANDBOX, CallLog, Endpoint, Record
+from app.plugin import Account
+from app.plugin import utcnow
+from app.plugin import db
+from app.plugin import SANDBOX, CallLog, Endpoint, Record
 from plugins.archives.models import ArchiveFile
 from plugins.archives.storage import storage
 

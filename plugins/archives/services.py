@@ -18,12 +18,12 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import delete, func, select
 
-from app.db import utcnow
-from app.extensions import db
-from app.gateway.models import PRODUCTION, CallLog, Endpoint
+from app.plugin import utcnow
+from app.plugin import db
+from app.plugin import PRODUCTION, CallLog, Endpoint
 from plugins.archives.models import ArchiveFile
 from plugins.archives.storage import storage
-from plugins.logs.rows import COLUMNS, as_rows
+from app.plugin import COLUMNS, as_rows
 
 log = logging.getLogger(__name__)
 HOT_DAYS = 30

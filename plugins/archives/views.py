@@ -11,9 +11,9 @@ import re
 
 from flask import Blueprint, request, send_file
 
-from app.errors import AppError, NotFound
-from app.extensions import db
-from app.gateway.models import Endpoint
+from app.plugin import AppError, NotFound
+from app.plugin import db
+from app.plugin import Endpoint
 from plugins.archives.storage import LocalStorage, check_signature, storage
 
 bp = Blueprint("archives_files", __name__)

@@ -1,6 +1,6 @@
 """The `collaborators` family: collaboration keys (named key pairs with CRUD rights) and invitations."""
 
-from app.tools import hookimpl
+from app.plugin import hookimpl
 from plugins.collaborators import actions as a
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 from sqlalchemy import or_, select
 
-from app.auth.actor import current_actor
-from app import cursors
-from app.errors import Conflict, NotFound
-from app.extensions import db
-from app.gateway import keys as key_service
-from app.gateway import sharing
-from app.gateway.models import EndpointKey
+from app.plugin import current_actor
+from app.plugin import cursors
+from app.plugin import Conflict, NotFound
+from app.plugin import db
+from app.plugin import keys as key_service
+from app.plugin import sharing
+from app.plugin import EndpointKey
 from plugins.collaborators import invitations
-from plugins.endpoints import schemas as s
+from app.plugin import schemas as s
 
 OWNER_RIGHTS = dict.fromkeys(key_service.RIGHTS, True)
 
@@ -204,7 +204,7 @@ def invite(endpoint: str, key: str, email: str) -> dict:
     endpoint then appears in their account as shared, with the key's rights. Several people can
     share one key. Returns the invitation (pending); it expires after 7 days.
     """
-    from app.accounts.models import Account
+    from app.plugin import Account
 
     ep = _endpoint(endpoint)
     row = _key(ep, key)

@@ -11,13 +11,13 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import and_, or_, select
 
-from app.accounts.models import Account
-from app.accounts.services import normalize_email
-from app.db import utcnow
-from app.errors import AppError, Conflict, NotFound
-from app.extensions import db
-from app.gateway.models import Endpoint, EndpointKey, Invitation
-from app.security import hash_secret, mint
+from app.plugin import Account
+from app.plugin import normalize_email
+from app.plugin import utcnow
+from app.plugin import AppError, Conflict, NotFound
+from app.plugin import db
+from app.plugin import Endpoint, EndpointKey, Invitation
+from app.plugin import hash_secret, mint
 
 LIFETIME = timedelta(days=7)
 TOKEN_PREFIX = "inv_tok_"
@@ -48,7 +48,7 @@ def invite(endpoint: Endpoint, key: EndpointKey, email: str, invited_by: Account
 
 
 def _mail(invitation, token, endpoint, key, inviter) -> None:
-    from app.mail import send_mail
+    from app.plugin import send_mail
 
     link = f"{current_app.config['BASE_URL']}/invitations/{token}"
     rights = ", ".join(r for r, on in key.permissions.items() if on) or "none"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 
-from app.accounts.models import Account
-from app.auth.actor import session_actor
-from app.errors import AppError
-from app.extensions import db
-from app.gateway.models import Endpoint, EndpointKey
+from app.plugin import Account
+from app.plugin import session_actor
+from app.plugin import AppError
+from app.plugin import db
+from app.plugin import Endpoint, EndpointKey
 from plugins.collaborators import invitations
 
 bp = Blueprint("invitations", __name__, template_folder="templates")

@@ -1,6 +1,6 @@
 """The `endpoints` family: create, inspect, configure and deploy your JSON APIs."""
 
-from app.tools import hookimpl
+from app.plugin import hookimpl
 from plugins.endpoints import actions as a
 
 

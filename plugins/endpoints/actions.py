@@ -5,10 +5,10 @@ from __future__ import annotations
 from marshmallow import Schema, validate
 from marshmallow import fields as mf
 
-from app.auth.actor import current_actor
-from app.gateway import endpoints as service
-from app.gateway import sharing
-from plugins.endpoints import schemas as s
+from app.plugin import current_actor
+from app.plugin import endpoints as service
+from app.plugin import sharing
+from app.plugin import schemas as s
 from plugins.endpoints.views import detail, shared_detail, summary
 
 # -- arguments ------------------------------------------------------------------------------

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from app.extensions import db
-from app.gateway import endpoints as service
-from app.gateway.models import EndpointKey
+from app.plugin import db
+from app.plugin import endpoints as service
+from app.plugin import EndpointKey
 
 
 def summary(ep, role: str = "owner") -> dict:

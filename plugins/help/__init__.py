@@ -1,6 +1,6 @@
 """The `help` family: the service guide, by topic. Needs no account data."""
 
-from app.tools import hookimpl
+from app.plugin import hookimpl
 from plugins.help.actions import HelpArgs, HelpResult, help
 
 

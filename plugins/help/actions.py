@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from app.errors import NotFound
+from app.plugin import NotFound
 from plugins.help.guide import TOPICS
 
 

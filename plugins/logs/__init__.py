@@ -1,6 +1,6 @@
 """The `logs` family: find and read the call logs of your endpoints (hot and archived)."""
 
-from app.tools import hookimpl
+from app.plugin import hookimpl
 from plugins.logs import actions as a
 
 

@@ -11,17 +11,17 @@ from datetime import datetime
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
-from app.auth.actor import current_actor
-from app import cursors
-from app.formats import parse_moment
-from app.errors import NotFound, ValidationFailed
-from app.extensions import db
-from app.gateway import endpoints as ep_service
-from app.gateway.models import ENVIRONMENTS, CallLog, EndpointKey
-from app.gateway.visibility import endpoint_for_logs, visible_logs
-from app.search import matches
-from plugins.endpoints import schemas as s
-from plugins.logs.rows import LogRow, as_rows
+from app.plugin import current_actor, find_archived_logs
+from app.plugin import cursors
+from app.plugin import parse_moment
+from app.plugin import NotFound, ValidationFailed
+from app.plugin import db
+from app.plugin import endpoints as ep_service
+from app.plugin import ENVIRONMENTS, CallLog, EndpointKey
+from app.plugin import endpoint_for_logs, visible_logs
+from app.plugin import matches
+from app.plugin import schemas as s
+from app.plugin import LogRow, as_rows
 
 LOOKUP_MAX = 50
 ID = validate.Length(min=1, max=40)
@@ -158,9 +158,7 @@ def fetch_archived(endpoint: str, log_id: str | None, record_id: str | None) -> 
     call that touched that record (newest first, at most 50). Returns the logs with their payloads."""
     ep = ep_service.find_owned(current_actor().account_id, endpoint)
     one_of(log_id, record_id)
-    from plugins.archives import services as archives  # the archive files belong to the archives family
-
-    rows = archives.find_archived(ep, log_id=log_id, record_id=record_id, limit=LOOKUP_MAX + 1)
+    rows = find_archived_logs(ep, log_id=log_id, record_id=record_id, limit=LOOKUP_MAX + 1)  # archives' hook
     if not rows:
         raise LogNotFound("No archived call with this " + ("log id" if log_id else "record id")
                           + " in this endpoint's archives.")
@@ -175,7 +173,7 @@ def resend_webhook(log_id: str) -> dict:
     """Send a failed webhook delivery again (same payload, same webhook-id, so receivers can tell a
     repeat). Only for your own endpoints' calls whose delivery failed. Returns the call log, its
     webhook back to pending; logs_lookup shows the new outcome once the worker has tried."""
-    from app.webhooks import resend
+    from app.plugin import resend_webhook as resend
 
     log = resend(current_actor().account_id, log_id)
     return {"logs": as_rows([log]), "has_more": False}

@@ -1,6 +1,6 @@
 """The `stats` family: monthly usage statistics from the daily counters."""
 
-from app.tools import hookimpl
+from app.plugin import hookimpl
 from plugins.stats import actions as a
 
 

@@ -9,11 +9,11 @@ from datetime import date, timedelta
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import func, select
 
-from app.auth.actor import current_actor
-from app.db import utcnow
-from app.extensions import db
-from app.gateway import endpoints as ep_service
-from app.gateway.models import ENVIRONMENTS, Endpoint, EndpointKey, UsageDaily
+from app.plugin import current_actor
+from app.plugin import utcnow
+from app.plugin import db
+from app.plugin import endpoints as ep_service
+from app.plugin import ENVIRONMENTS, Endpoint, EndpointKey, UsageDaily
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 

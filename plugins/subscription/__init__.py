@@ -1,6 +1,6 @@
 """The `subscription` family: your plan and usage; plan change and cancel are for people only."""
 
-from app.tools import hookimpl
+from app.plugin import hookimpl
 from plugins.subscription import actions as a
 
 

@@ -11,13 +11,13 @@ from flask import current_app
 from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
 
-from app.accounts.models import Account
-from app.accounts.services import check_plan
-from app.auth.actor import current_actor
-from app.errors import Forbidden
-from app.extensions import db
-from app.gateway.models import UsageCycle
-from app.gateway.usage import cycle_bounds
+from app.plugin import Account
+from app.plugin import check_plan
+from app.plugin import current_actor
+from app.plugin import Forbidden
+from app.plugin import db
+from app.plugin import UsageCycle
+from app.plugin import cycle_bounds
 
 
 class PlanView(Schema):

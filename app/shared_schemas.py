@@ -1,4 +1,5 @@
-"""marshmallow schemas of the endpoints family (shared with collaborators and api_call)."""
+"""Shared marshmallow fields and schemas of the actions (endpoint reference, environment, page arguments,
+field definitions, webhooks, permissions); plugins reach them through `app.plugin`."""
 
 from __future__ import annotations
 
