@@ -34,7 +34,7 @@ from mcp.types import (CallToolRequestParams, CallToolResult, ListToolsResult, P
 from app.errors import AppError
 from app.tools import runner
 from app.tools.registry import Action, ToolRegistry
-from app.tools.schemas import json_schema
+from app.tools.schemas import tool_schemas
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +43,12 @@ SERVER_NAME = "minapi"  # the same on every worker: it is the audience of sealed
 ENVIRON_ACTOR = "minapi.actor"
 
 
-def to_tool(action: Action) -> Tool:
+def to_tool(action: Action, schemas: tuple[dict, dict]) -> Tool:
+    """The tool as listed: the title is the tool's own (not repeated in the annotations)."""
     ann = action.annotations
     return Tool(name=action.tool_name, title=action.title, description=action.description,
-                input_schema=json_schema(action.args), output_schema=json_schema(action.returns),
-                annotations=ToolAnnotations(title=ann["title"], read_only_hint=ann["readOnlyHint"],
+                input_schema=schemas[0], output_schema=schemas[1],
+                annotations=ToolAnnotations(read_only_hint=ann["readOnlyHint"],
                                             destructive_hint=ann["destructiveHint"],
                                             idempotent_hint=ann["idempotentHint"],
                                             open_world_hint=ann["openWorldHint"]))
@@ -89,7 +90,8 @@ def allowed_origins(app: Flask) -> list[str]:
 
 def build_server(app: Flask, registry: ToolRegistry) -> Server:
     actions = {a.tool_name: a for a in registry.mcp_actions()}
-    tools = [to_tool(a) for a in actions.values()]
+    schemas = tool_schemas(list(actions.values()))
+    tools = [to_tool(a, schemas[a.tool_name]) for a in actions.values()]
     input_schemas = {t.name: t.input_schema for t in tools}
 
     async def list_tools(ctx: ServerRequestContext, params: PaginatedRequestParams | None) -> ListToolsResult:
