@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import importlib.metadata
 import json
 import logging
 import os
@@ -28,7 +29,7 @@ from flask import Flask
 from mcp.server import Server, ServerRequestContext
 from mcp.server.request_state import RequestStateBoundary, RequestStateSecurity
 from mcp.server.transport_security import TransportSecuritySettings
-from mcp.types import (CallToolRequestParams, CallToolResult, ListToolsResult, PaginatedRequestParams,
+from mcp.types import (CallToolRequestParams, CallToolResult, Icon, ListToolsResult, PaginatedRequestParams,
                        TextContent, Tool, ToolAnnotations)
 
 from app.errors import AppError
@@ -41,6 +42,34 @@ log = logging.getLogger(__name__)
 MCP_PATH = "/api/mcp"
 SERVER_NAME = "minapi"  # the same on every worker: it is the audience of sealed request state
 ENVIRON_ACTOR = "minapi.actor"
+ICON_PATH = "/static/minapi.svg"  # a stable URL: clients cache the icon by it
+
+INSTRUCTIONS = """\
+minapi is a no-code JSON API builder: each endpoint is a JSON API (a URL that stores, lists and \
+searches records) with sandbox and production keys, call logs, usage stats, webhooks and collaborators. \
+These tools manage the user's own endpoints and call them.
+- Name an endpoint by its id (ep_…), slug or name. The environment is sandbox unless you pass \
+environment=production; production answers only after endpoints_deploy.
+- Deleting endpoints, keys, invitations or archives, regenerating keys and changing plans are done by \
+a person in the dashboard ({base_url}); no tool does them, so say so rather than look for one.
+- Dates are ISO 8601 in UTC. A date without a time means that whole UTC day: from=2026-12-02 and \
+to=2026-12-02 is that one day, both ends included.
+- help(topic) explains how anything works."""
+
+
+def version() -> str:
+    try:
+        return importlib.metadata.version("minapi")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree that was not installed
+        return "0"
+
+
+def server_info(app: Flask) -> dict:
+    """What `initialize` and `server/discover` say about this server (SPEC §4)."""
+    base = app.config["BASE_URL"]
+    return {"title": "minapi", "version": version(), "website_url": base,
+            "instructions": INSTRUCTIONS.format(base_url=base),
+            "icons": [Icon(src=base + ICON_PATH, mime_type="image/svg+xml", sizes=["any"])]}
 
 
 def to_tool(action: Action, schemas: tuple[dict, dict]) -> Tool:
@@ -117,7 +146,7 @@ def build_server(app: Flask, registry: ToolRegistry) -> Server:
             log.exception("MCP tool %s failed", action.tool_name)
             return error_result(AppError("Something went wrong on our side.", code="internal_error", status=500))
 
-    server = Server(SERVER_NAME, version="1", on_list_tools=list_tools, on_call_tool=call_tool,
+    server = Server(SERVER_NAME, **server_info(app), on_list_tools=list_tools, on_call_tool=call_tool,
                     get_tool_input_schema=input_schemas.get)
     security = RequestStateSecurity(
         keys=[state_key(app)],
