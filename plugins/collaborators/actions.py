@@ -124,7 +124,8 @@ def create_key(endpoint: str, name: str, description: str, permissions: dict) ->
 
 
 def update_permissions(endpoint: str, key: str, permissions: dict) -> dict:
-    """Change a collaboration key's CRUD rights; takes effect on the next call."""
+    """Change a collaboration key's CRUD rights (create = POST, read = GET, update = PUT,
+    delete = DELETE); they take effect on the key's next call and never exceed yours. Returns the key."""
     row = _key(_endpoint(endpoint), key)
     key_service.ensure_within(permissions, OWNER_RIGHTS)
     key_service.set_permissions(row, permissions)

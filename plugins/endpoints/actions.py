@@ -64,6 +64,8 @@ class Summary(Schema):
     deployed = mf.Boolean()
     role = mf.String(metadata={"description": "owner, or shared (through a collaboration key)."})
     created_at = mf.DateTime()
+    expires_at = mf.DateTime(metadata={"description": "When your plan deletes it (only on plans with an "
+                                                      "endpoint lifetime)."})
     url = mf.String(metadata={"description": "The data API URL."})
 
 
@@ -128,8 +130,9 @@ def _mine(ref: str):
 
 
 def list_endpoints(limit: int, cursor: str | None) -> dict:
-    """List your endpoints and those shared with you (role owner or shared): name, slug, URL, deploy
-    state. Use it to find an endpoint before reading or changing it. Pages with `cursor`: pass the
+    """List your endpoints and those shared with you (role owner or shared): id, name, slug, URL,
+    deploy state, and expires_at on plans that delete endpoints after a while. Use it to show the
+    user's APIs or to find an endpoint before reading or changing it. Pages with `cursor`: pass the
     `next_cursor` of the previous answer.
     """
     account_id = current_actor().account_id
