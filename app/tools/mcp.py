@@ -73,13 +73,16 @@ def server_info(app: Flask) -> dict:
 
 
 def to_tool(action: Action, schemas: tuple[dict, dict]) -> Tool:
-    """The tool as listed: the title is the tool's own (not repeated in the annotations)."""
+    """The tool as listed. The title is the tool's own, not repeated in the annotations; a read
+    tool's annotations say only readOnlyHint and openWorldHint (the other hints mean something
+    only for a tool that changes things), and idempotentHint is left at its default, false."""
     ann = action.annotations
+    writes = not ann["readOnlyHint"]
     return Tool(name=action.tool_name, title=action.title, description=action.description,
                 input_schema=schemas[0], output_schema=schemas[1],
                 annotations=ToolAnnotations(read_only_hint=ann["readOnlyHint"],
-                                            destructive_hint=ann["destructiveHint"],
-                                            idempotent_hint=ann["idempotentHint"],
+                                            destructive_hint=ann["destructiveHint"] if writes else None,
+                                            idempotent_hint=True if writes and ann["idempotentHint"] else None,
                                             open_world_hint=ann["openWorldHint"]))
 
 

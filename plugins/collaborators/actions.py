@@ -217,13 +217,11 @@ def invitation_view(inv) -> dict:
 
 def invite(endpoint: str, email: str, key: str | None = None, permissions: dict | None = None,
            name: str | None = None) -> dict:
-    """Invite someone by email to collaborate on one of your endpoints, through a collaboration key.
-
-    Name an existing key (key), or leave key out and give permissions ({create, read, update,
-    delete}) to make a new key in the same call (named name, default the email); its rights never
-    exceed yours. They get an email with a link; accepting needs signing in (or up) with that
-    address, and the endpoint then appears in their account as shared, with the key's rights.
-    Returns the invitation (pending, expires after 7 days) and, when the call made it, new_key.
+    """Invite someone by email to collaborate on your endpoint through a collaboration key: name an
+    existing key, or leave key out and give permissions ({create, read, update, delete}) to make
+    the key in this same call (name defaults to the email; rights never exceed yours). They get an
+    email link; once they accept (signed in with that address) the endpoint is shared with them.
+    Returns the invitation (pending, expires in 7 days) and new_key when the call made one.
     """
     from app.accounts.models import Account
 

@@ -29,9 +29,8 @@ class HelpResult(Schema):
 def help(topic: str | None = None) -> dict:
     """Explain how minapi works: endpoints, keys, the data API, webhooks, logs, plans, MCP and OAuth.
 
-    Use it when the user asks how something in minapi works or what a term means. Call it
-    without `topic` to get the list of topics, then again with one topic name. Returns the
-    topic's title and Markdown text (the list of topics comes only without a topic; an unknown
+    Use it when the user asks how something in minapi works or what a term means. Without `topic`
+    it returns the list of topics; with one, that topic's title and Markdown text (an unknown
     topic's error lists the names). Reads no account data.
     """
     index = [{"name": name, "summary": t["summary"]} for name, t in TOPICS.items()]

@@ -127,13 +127,11 @@ def lookup(log_id: str | None, record_id: str | None) -> dict:
 def search(query: str | None, endpoint: str | None, environment: str | None, status: str | None,
            key: str | None, start: datetime | None, end: datetime | None, date_basis: str, limit: int,
            cursor: str | None) -> dict:
-    """Search your call logs, newest first: full text over payloads, methods, record ids and error codes
-    (query), filtered by endpoint, environment (both by default), status (success/failed), key
-    (a collaboration key's id or name, or 'owner') and a time range (from/to, ISO 8601; a date alone is
-    that whole UTC day) on the created or processed time (date_basis). Use it for questions such as
-    "the 5 failed calls from yesterday" (status=failed, from=to=that date, limit=5). Each log names its
-    endpoint and, for a failed call, the error's code, message and details (which fields failed).
-    Pages with limit and cursor."""
+    """Search your call logs, newest first: words (query) in payloads, methods, record ids and error
+    codes; filters for endpoint, environment, status (success/failed), key (id, name or 'owner') and
+    from/to (ISO 8601; a date alone is that whole UTC day) on the created or processed time. For
+    "the 5 failed calls from yesterday": status=failed, from=to=that date, limit=5. Each log names its
+    endpoint and, when failed, the error's code, message and details (which fields failed)."""
     account_id = current_actor().account_id
     stmt = select(CallLog).where(visible_logs(account_id))
     ep = endpoint_for_logs(account_id, endpoint) if endpoint else None

@@ -57,8 +57,7 @@ class Counts(Schema):
     successes = fields.Integer(required=True)
     failures = fields.Integer(required=True)
     writes = fields.Integer(required=True, metadata={"description": "POST, PUT and DELETE calls."})
-    average_write_latency_ms = fields.Float(allow_none=True, required=True,
-                                            metadata={"description": "null when there were no writes."})
+    average_write_latency_ms = fields.Float(allow_none=True, required=True)  # null: no writes
 
 
 class DayCounts(Counts):
@@ -118,12 +117,11 @@ def period(month: date | None, to: date | None) -> tuple[date, date]:
 
 
 def get(month: date | None, to: date | None, endpoint: str | None, environment: str | None) -> dict:
-    """Usage statistics for one month (UTC) through a day: from the 1st through `to` (today by default;
-    "this month through yesterday" is to=yesterday's date), account-wide or for one endpoint, both
-    environments or one. Use it for "how much have I used". Returns the totals through that day
-    (calls, successes, failures, writes and their average latency), each day with calls, and a
-    breakdown by key (owner key shown as 'owner'). Counts include calls whose logs were since archived
-    or purged; subscription_get has the plan's limit and the current 30-day cycle."""
+    """Usage for one month (UTC) from the 1st through `to` (today by default; "this month through
+    yesterday" is to=yesterday's date), account-wide or for one endpoint, one environment or both.
+    Use it for "how much have I used". Returns the totals through that day (calls, successes,
+    failures, writes, average write latency), each day with calls, and a breakdown by key.
+    subscription_get has the plan's limit and the 30-day billing cycle."""
     account_id = current_actor().account_id
     first, last = period(month, to)
     where = [UsageDaily.account_id == account_id, UsageDaily.day >= first, UsageDaily.day <= last]

@@ -38,7 +38,10 @@ def test_mcp_tools_are_exactly_the_non_destructive_actions(everything):
             continue
         ann = tools[action.tool_name].annotations
         assert ann.read_only_hint is (action.kind == "read")
-        assert ann.destructive_hint is (action.kind == "write" and action.modifies_existing)
+        if action.kind == "read":  # the other hints mean nothing for a read-only tool
+            assert ann.destructive_hint is None and ann.idempotent_hint is None
+        else:
+            assert ann.destructive_hint is action.modifies_existing and not ann.idempotent_hint
         assert ann.open_world_hint is action.open_world  # a registry option, never set by hand
 
 
