@@ -1,11 +1,17 @@
 """marshmallow schemas to JSON Schema, for MCP `inputSchema`/`outputSchema` and OpenAPI.
 
 apispec's converter does the field mapping. `json_schema` inlines nested schemas, so each
-OpenAPI operation's schema stands alone. `tool_schema` is what an MCP tool carries, read by
-a model on every conversation: a nested schema used more than once in a tool is written
-once under the tool's own `$defs` and referenced (`#/$defs/Name`, resolved inside the tool's
-schema, never across tools), and an output schema leaves out the limits (lengths, patterns,
-ranges, defaults, `additionalProperties: false`) that only restrict what minapi itself sends.
+OpenAPI operation's schema stands alone. `tool_schemas` is what the MCP tools carry, read by
+a model on every conversation, so it is compact without losing meaning (SPEC §3 caps the
+whole `tools/list` at 32,000 characters):
+- a nested schema used more than once in a tool is written once under the tool's own `$defs`
+  and referenced (`#/$defs/Name`, resolved inside the tool's schema, never across tools);
+- an output schema leaves out what only restricts what minapi itself sends (lengths, patterns,
+  ranges, defaults, `required`, `additionalProperties: false`), and outlines its nested objects
+  in one line each (`{id: string, tags: string[], …}`);
+- a result another tool already spells out is named, not repeated ("The same result as …");
+- an input schema keeps everything a model must get right, except string lengths (the
+  server's `validation_failed` names the field and its limit).
 """
 
 from __future__ import annotations
@@ -121,9 +127,12 @@ def tool_schema(schema: Schema, *, output: bool = False, leave_out: set = frozen
 def _with_defs(schema: Schema, *, output: bool) -> dict:
     counts = Counter(type(s) for s in _nested_schemas(schema))
     repeated = {cls for cls, n in counts.items() if n > 1}
-    spec, converter = _converter(
-        lambda s: (s if isinstance(s, type) else type(s)).__name__
-        if (s if isinstance(s, type) else type(s)) in repeated else None)
+
+    def name(nested) -> str | None:  # a name puts the shape in $defs; None writes it in place
+        cls = nested if isinstance(nested, type) else type(nested)
+        return cls.__name__ if cls in repeated else None
+
+    spec, converter = _converter(name)
     out = dict(converter.schema2jsonschema(schema))
     out.setdefault("type", "object")
     out.setdefault("properties", {})
@@ -145,8 +154,7 @@ def _outline(root: dict) -> dict:
     defs, named = root.pop("$defs", {}), {}
     props = {}
     for name, prop in root.get("properties", {}).items():
-        core = _core(prop)
-        if _is_structured(core, defs):
+        if _is_structured(_without_null(prop), defs):
             kinds = _types(prop, defs)
             described = {"type": kinds[0] if len(kinds) == 1 else kinds}
             text = _outline_of(_without_null(prop), defs, named)
@@ -159,10 +167,6 @@ def _outline(root: dict) -> dict:
         root["description"] = f"{root['description']} Where {where}." if root.get("description") \
             else f"Where {where}."
     return root
-
-
-def _core(node: dict) -> dict:
-    return _without_null(node)
 
 
 def _without_null(node: dict) -> dict:
