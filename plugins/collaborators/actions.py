@@ -101,7 +101,7 @@ def _key(endpoint, ref: str, *, hint: bool = False) -> EndpointKey:
 
 def list_keys(endpoint: str, limit: int = 20, cursor: str | None = None) -> dict:
     """List an endpoint's collaboration keys by name: rights (create/read/update/delete), active,
-    prefixes. Pages with `cursor`: pass the `next_cursor` of the previous answer."""
+    prefixes; e.g. to pick one for collaborators_invite. Pages with cursor (next_cursor)."""
     ep = _endpoint(endpoint)
     query = select(EndpointKey).where(EndpointKey.endpoint_id == ep.id, EndpointKey.is_owner.is_(False))
     if cursor:
@@ -242,7 +242,7 @@ def invite(endpoint: str, email: str, key: str | None = None, permissions: dict 
 
 def list_invitations(endpoint: str, key: str | None = None, limit: int = 20, cursor: str | None = None) -> dict:
     """List an endpoint's invitations, newest first (optionally for one key), with their status:
-    pending, accepted, revoked or expired. Pages with `cursor`: pass the `next_cursor` of the previous answer."""
+    pending, accepted, revoked or expired. Pages with cursor (next_cursor)."""
     ep = _endpoint(endpoint)
     row = _key(ep, key) if key else None
     try:

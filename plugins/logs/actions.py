@@ -110,9 +110,9 @@ def one_of(log_id, record_id) -> None:
 
 def lookup(log_id: str | None, record_id: str | None) -> dict:
     """Look up call logs: one call by log_id, or every call that touched a record by record_id (newest
-    first, at most 50). Each log shows time, environment, method, key, status, error code, latency,
-    request payload and webhook delivery. Production calls older than 30 days are archived: use
-    logs_fetch_archived for those."""
+    first, at most 50), e.g. when the user names a log or record id. Each log shows the call, its
+    outcome and error, payload and webhook delivery. Production calls older than 30 days are
+    archived: use logs_fetch_archived for those."""
     one_of(log_id, record_id)
     query = select(CallLog).where(visible_logs(current_actor().account_id))
     query = query.where(CallLog.id == log_id) if log_id else query.where(CallLog.record_id == record_id)
@@ -182,8 +182,8 @@ class ResendArgs(Schema):
 
 
 def resend_webhook(log_id: str) -> dict:
-    """Send a failed webhook delivery again (same payload, same webhook-id, so receivers can tell a
-    repeat). Only for your own endpoints' calls whose delivery failed. Returns the call log, its
+    """Send a failed webhook delivery again (same payload and webhook-id,
+    so receivers can tell a repeat). Only for your own endpoints' calls whose delivery failed. Returns the call log, its
     webhook back to pending; logs_lookup shows the new outcome once the worker has tried."""
     from app.webhooks import resend
 

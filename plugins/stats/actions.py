@@ -121,7 +121,7 @@ def get(month: date | None, to: date | None, endpoint: str | None, environment: 
     yesterday" is to=yesterday's date), account-wide or for one endpoint, one environment or both.
     Use it for "how much have I used". Returns the totals through that day (calls, successes,
     failures, writes, average write latency), each day with calls, and a breakdown by key.
-    subscription_get has the plan's limit and the 30-day billing cycle."""
+    subscription_get has the plan's limit and billing cycle."""
     account_id = current_actor().account_id
     first, last = period(month, to)
     where = [UsageDaily.account_id == account_id, UsageDaily.day >= first, UsageDaily.day <= last]
