@@ -21,7 +21,7 @@ from app.gateway.models import ENVIRONMENTS, CallLog, EndpointKey
 from app.gateway.visibility import endpoint_for_logs, visible_logs
 from app.search import matches
 from plugins.endpoints import schemas as s
-from plugins.logs.rows import LogRow, answer_rows
+from plugins.logs.rows import LogRow, as_rows
 
 LOOKUP_MAX = 50
 ID = validate.Length(min=1, max=40)
@@ -121,7 +121,7 @@ def lookup(log_id: str | None, record_id: str | None) -> dict:
         raise LogNotFound("No call log with this id in your account (older production calls are in the "
                           "archives: logs_fetch_archived)." if log_id else
                           "No call log for this record in your account.")
-    return {"logs": answer_rows(logs[:LOOKUP_MAX]), "has_more": len(logs) > LOOKUP_MAX}
+    return {"logs": as_rows(logs[:LOOKUP_MAX]), "has_more": len(logs) > LOOKUP_MAX}
 
 
 def search(query: str | None, endpoint: str | None, environment: str | None, status: str | None,
@@ -159,7 +159,7 @@ def search(query: str | None, endpoint: str | None, environment: str | None, sta
     logs = list(db.session.scalars(stmt.order_by(CallLog.seq.desc()).limit(limit + 1)))
     more = len(logs) > limit
     logs = logs[:limit]
-    return {"logs": answer_rows(logs), "has_more": more, "next_cursor": encode_cursor(logs[-1].seq) if more else None}
+    return {"logs": as_rows(logs), "has_more": more, "next_cursor": encode_cursor(logs[-1].seq) if more else None}
 
 
 def fetch_archived(endpoint: str, log_id: str | None, record_id: str | None) -> dict:
@@ -188,4 +188,4 @@ def resend_webhook(log_id: str) -> dict:
     from app.webhooks import resend
 
     log = resend(current_actor().account_id, log_id)
-    return {"logs": answer_rows([log]), "has_more": False}
+    return {"logs": as_rows([log]), "has_more": False}
