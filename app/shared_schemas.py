@@ -16,7 +16,7 @@ def environment():
 
 def endpoint_ref(**kw):
     return fields.String(required=True, validate=validate.Length(min=1, max=120),
-                         metadata={"description": "The endpoint's id (ep_…), slug or name."}, **kw)
+                         metadata={"description": "Its id (ep_…), slug or name."}, **kw)
 
 
 def http_url(value: str) -> None:

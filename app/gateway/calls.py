@@ -240,14 +240,16 @@ def gather_log(call: Call, action: str, outcome: Outcome, data, record_id) -> No
     """Add the call log, the counters and the plan charge to the call's writes; note any webhook."""
     endpoint, env = call.endpoint, call.environment
     success = outcome.status < 400
-    error_code = None if success else outcome.body["error"]["code"]
+    error = None if success else outcome.body["error"]
+    error_code = error and error["code"]
     latency = round((time.perf_counter() - call.started) * 1000, 3)
     conn = call.conn
     outcome.log_id, outcome.call = new_id("log"), call
     target = webhook_target(call) if success and action in WRITES else None
     call.writes.add(sql.INSERT_LOG, log_id=outcome.log_id, method=call.method, action=action, record_id=record_id,
                     via=call.via, status_code=outcome.status, outcome="success" if success else "failed",
-                    error_code=error_code, latency_ms=latency,
+                    error_code=error_code, latency_ms=latency,  # a failure keeps its message and details:
+                    error=error and sql.stored_json({"message": error["message"], "details": error.get("details")}),
                     payload=call.payload_json or sql.stored_json(call.payload),
                     query=sql.stored_json(call.query or None), webhook_status="pending" if target else None,
                     log_text=" ".join(filter(None, [call.method, action, record_id, error_code,

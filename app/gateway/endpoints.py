@@ -11,6 +11,7 @@ import secrets
 import string
 import unicodedata
 import base64
+from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import delete as sql_delete
@@ -29,6 +30,18 @@ DEFAULT_NOTIFICATIONS = {"on_failed_call": False, "on_failed_webhook": False, "e
 
 class EndpointNotFound(NotFound):
     code, message = "endpoint_not_found", "No endpoint with this id, slug or name in your account."
+
+
+def expires_at(ep: Endpoint):
+    """When the owner's plan deletes this endpoint (plans with an endpoint lifetime); None if kept.
+
+    Retention (`plugins.archives.retention`) deletes endpoints created more than the same number
+    of days ago."""
+    from app.accounts.models import Account
+
+    owner = db.session.get(Account, ep.account_id)  # the identity map answers repeats in a listing
+    days = current_app.config["PLANS"].get(owner.plan if owner else "", {}).get("endpoint_lifetime_days")
+    return ep.created_at + timedelta(days=days) if days else None
 
 
 def new_slug(name: str) -> str:

@@ -108,6 +108,7 @@ class CallLog(db.Model):
     status_code: Mapped[int] = mapped_column(Integer, nullable=False)
     outcome: Mapped[str] = mapped_column(String(10), nullable=False)  # success / failed
     error_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    error: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # a failure's {message, details}
     latency_ms: Mapped[float] = mapped_column(nullable=False, default=0.0)
     payload: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     query: Mapped[dict | None] = mapped_column(JSON, nullable=True)

@@ -202,9 +202,10 @@ DELETE_RECORD = Raw("DELETE FROM records WHERE seq = :record_seq")
 
 INSERT_LOG = Raw(
     "INSERT INTO call_logs (id, account_id, endpoint_id, environment, method, action, record_id, key_id, via,"
-    " status_code, outcome, error_code, latency_ms, payload, query, search_text, webhook_status,"
+    " status_code, outcome, error_code, error, latency_ms, payload, query, search_text, webhook_status,"
     " webhook_attempts, created_at, processed_at) VALUES (:log_id, :account_id, :endpoint_id, :environment,"
-    " :method, :action, :record_id, :key_id, :via, :status_code, :outcome, :error_code, :latency_ms, :payload,"
+    " :method, :action, :record_id, :key_id, :via, :status_code, :outcome, :error_code, :error, :latency_ms,"
+    " :payload,"
     " :query, :log_text, :webhook_status, 0, :now, :now)")
 
 ADD_DAILY = Raw(

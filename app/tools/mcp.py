@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import importlib.metadata
 import json
 import logging
 import os
@@ -29,29 +30,61 @@ from flask import Flask
 from mcp.server import Server, ServerRequestContext
 from mcp.server.request_state import RequestStateBoundary, RequestStateSecurity
 from mcp.server.transport_security import TransportSecuritySettings
-from mcp.types import (CallToolRequestParams, CallToolResult, ListToolsResult, PaginatedRequestParams,
+from mcp.types import (CallToolRequestParams, CallToolResult, Icon, ListToolsResult, PaginatedRequestParams,
                        TextContent, Tool, ToolAnnotations)
 
 from app import metrics
 from app.errors import AppError
 from app.tools import runner
 from app.tools.registry import Action, ToolRegistry
-from app.tools.schemas import json_schema
+from app.tools.schemas import tool_schemas
 
 log = logging.getLogger(__name__)
 
 MCP_PATH = "/api/mcp"
 SERVER_NAME = "minapi"  # the same on every worker: it is the audience of sealed request state
 ENVIRON_ACTOR = "minapi.actor"
+ICON_PATH = "/static/minapi.svg"  # a stable URL: clients cache the icon by it
+
+INSTRUCTIONS = """\
+minapi is a no-code JSON API builder: each endpoint is a JSON API (a URL that stores, lists and \
+searches records) with sandbox and production keys, call logs, usage stats, webhooks and collaborators. \
+These tools manage the user's own endpoints and call them.
+- Name an endpoint by its id (ep_…), slug or name. The environment is sandbox unless you pass \
+environment=production; production answers only after endpoints_deploy.
+- Deleting endpoints, keys, invitations or archives, regenerating keys and changing plans are done by \
+a person in the dashboard ({base_url}); no tool does them, so say so rather than look for one.
+- Dates are ISO 8601 in UTC. A date without a time means that whole UTC day: from=2026-12-02 and \
+to=2026-12-02 is that one day, both ends included.
+- help(topic) explains how anything works."""
 
 
-def to_tool(action: Action) -> Tool:
+def version() -> str:
+    try:
+        return importlib.metadata.version("minapi")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree that was not installed
+        return "0"
+
+
+def server_info(app: Flask) -> dict:
+    """What `initialize` and `server/discover` say about this server (SPEC §4)."""
+    base = app.config["BASE_URL"]
+    return {"title": "minapi", "version": version(), "website_url": base,
+            "instructions": INSTRUCTIONS.format(base_url=base),
+            "icons": [Icon(src=base + ICON_PATH, mime_type="image/svg+xml", sizes=["any"])]}
+
+
+def to_tool(action: Action, schemas: tuple[dict, dict]) -> Tool:
+    """The tool as listed. The title is the tool's own, not repeated in the annotations; a read
+    tool's annotations say only readOnlyHint and openWorldHint (the other hints mean something
+    only for a tool that changes things), and idempotentHint is left at its default, false."""
     ann = action.annotations
+    writes = not ann["readOnlyHint"]
     return Tool(name=action.tool_name, title=action.title, description=action.description,
-                input_schema=json_schema(action.args), output_schema=json_schema(action.returns),
-                annotations=ToolAnnotations(title=ann["title"], read_only_hint=ann["readOnlyHint"],
-                                            destructive_hint=ann["destructiveHint"],
-                                            idempotent_hint=ann["idempotentHint"],
+                input_schema=schemas[0], output_schema=schemas[1],
+                annotations=ToolAnnotations(read_only_hint=ann["readOnlyHint"],
+                                            destructive_hint=ann["destructiveHint"] if writes else None,
+                                            idempotent_hint=True if writes and ann["idempotentHint"] else None,
                                             open_world_hint=ann["openWorldHint"]))
 
 
@@ -91,7 +124,8 @@ def allowed_origins(app: Flask) -> list[str]:
 
 def build_server(app: Flask, registry: ToolRegistry) -> Server:
     actions = {a.tool_name: a for a in registry.mcp_actions()}
-    tools = [to_tool(a) for a in actions.values()]
+    schemas = tool_schemas(list(actions.values()))
+    tools = [to_tool(a, schemas[a.tool_name]) for a in actions.values()]
     input_schemas = {t.name: t.input_schema for t in tools}
 
     async def list_tools(ctx: ServerRequestContext, params: PaginatedRequestParams | None) -> ListToolsResult:
@@ -122,7 +156,7 @@ def build_server(app: Flask, registry: ToolRegistry) -> Server:
         finally:
             metrics.tool_call(app, action.tool_name, outcome, time.perf_counter() - started)
 
-    server = Server(SERVER_NAME, version="1", on_list_tools=list_tools, on_call_tool=call_tool,
+    server = Server(SERVER_NAME, **server_info(app), on_list_tools=list_tools, on_call_tool=call_tool,
                     get_tool_input_schema=input_schemas.get)
     security = RequestStateSecurity(
         keys=[state_key(app)],

@@ -47,6 +47,7 @@ class Action:
     mcp: bool = True
     modifies_existing: bool = False
     person_only: bool = False
+    open_world: bool = False
     plugin: str = ""
 
     @property
@@ -78,7 +79,7 @@ class Action:
             "readOnlyHint": read,
             "destructiveHint": (not read) and (self.kind == "destructive" or self.modifies_existing),
             "idempotentHint": read,
-            "openWorldHint": False,
+            "openWorldHint": self.open_world,
         }
 
     @property
@@ -98,7 +99,8 @@ class Family:
                args: type[Schema] | Schema | None = None, returns: type[Schema] | Schema | None = None,
                name: str | None = None, title: str | None = None, status: int = 200,
                public: bool = False, mcp: bool = True, modifies_existing: bool = False,
-               person_only: bool = False, delete_reason: str | None = None) -> Action:
+               person_only: bool = False, open_world: bool = False,
+               delete_reason: str | None = None) -> Action:
         """Declare one action; raises `RegistrationError` on any rule it breaks.
 
         :param func: a plain function of the validated arguments (as keyword arguments);
@@ -112,12 +114,14 @@ class Family:
             (MCP ``destructiveHint: true``).
         :param person_only: like destructive, only a signed-in person may run it (never an AI
             credential), though it destroys nothing; e.g. minting credentials.
+        :param open_world: its effects reach people or systems outside minapi (email, webhooks):
+            MCP ``openWorldHint: true``.
         :param delete_reason: required to route a non-destructive action with DELETE.
         """
         action = self.registry._build(self, func, kind=kind, http=http, args=args, returns=returns,
                                       name=name, title=title, status=status, public=public, mcp=mcp,
                                       modifies_existing=modifies_existing, person_only=person_only,
-                                      delete_reason=delete_reason)
+                                      open_world=open_world, delete_reason=delete_reason)
         self.actions.append(action)
         self.registry._add(action)
         return action
@@ -162,7 +166,7 @@ class ToolRegistry:
     # -- validation ----------------------------------------------------------------------
 
     def _build(self, fam: Family, func, *, kind, http, args, returns, name, title, status, public,
-               mcp, modifies_existing, person_only, delete_reason) -> Action:
+               mcp, modifies_existing, person_only, open_world, delete_reason) -> Action:
         where = f"{fam.name}.{name or getattr(func, '__name__', func)!s}"
         if not callable(func):
             raise RegistrationError(f"{where}: the action must be a function")
@@ -197,7 +201,7 @@ class ToolRegistry:
         return Action(family=fam.name, name=name, func=func, kind=kind, method=method, path=path,
                       args=args_schema, returns=returns_schema, title=title, description=description,
                       status=status, public=public, mcp=mcp, modifies_existing=modifies_existing,
-                      person_only=person_only, plugin=fam.plugin)
+                      person_only=person_only, open_world=bool(open_world), plugin=fam.plugin)
 
     def _add(self, action: Action) -> None:
         tool = action.tool_name

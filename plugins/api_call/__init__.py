@@ -10,9 +10,9 @@ def register_tools(tools):
     fam.action(a.get, kind="read", http="GET /api_call", args=a.GetArgs, returns=a.Response,
                title="Read records of your endpoint")
     fam.action(a.post, kind="write", http="POST /api_call", args=a.PostArgs, returns=a.Response,
-               title="Create a record in your endpoint")
+               title="Create a record in your endpoint", open_world=True)
     fam.action(a.put, kind="write", http="PUT /api_call", args=a.PutArgs, returns=a.Response,
-               modifies_existing=True, title="Replace a record in your endpoint")
+               modifies_existing=True, open_world=True, title="Replace a record in your endpoint")
     fam.action(a.delete, kind="write", http="DELETE /api_call", args=a.RecordArgs, returns=a.Response,
-               modifies_existing=True, title="Delete a record in your endpoint",
+               modifies_existing=True, open_world=True, title="Delete a record in your endpoint",
                delete_reason="deletes one record of the user's own API through its gateway; never an endpoint")

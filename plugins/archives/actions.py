@@ -113,9 +113,9 @@ def _file(endpoint: str, day: date) -> tuple[Endpoint, ArchiveFile]:
 
 
 def list_archives(endpoint: str | None, limit: int, cursor: str | None) -> dict:
-    """List the archive files of your endpoints (or of one endpoint), newest day first: production call
-    logs older than 30 days, one file per endpoint and UTC day, with the number of calls and the sizes
-    of the .jsonl.gz and .csv forms. Pages with limit and cursor. Get a file with archives_download."""
+    """List the archive files of your endpoints (or of one), newest day first: production call logs
+    older than 30 days, one file per endpoint and UTC day, with call counts and sizes. Pages with
+    limit and cursor. Get a file with archives_download."""
     account_id = current_actor().account_id
     stmt = select(ArchiveFile, Endpoint.slug).join(Endpoint, Endpoint.id == ArchiveFile.endpoint_id).where(
         ArchiveFile.account_id == account_id, Endpoint.account_id == account_id, ArchiveFile.rows > 0)

@@ -24,7 +24,7 @@ def register_tools(tools):
     fam.action(a.list_invitations, kind="read", http="GET /collaborators/<endpoint>/invitations",
                args=a.ListInvitationsArgs, returns=a.InvitationList, title="List invitations")
     fam.action(a.invite, kind="write", http="POST /collaborators/<endpoint>/invitations", args=a.InviteArgs,
-               returns=a.InvitationView, status=201, title="Invite a collaborator")
+               returns=a.Invited, status=201, title="Invite a collaborator", open_world=True)
     fam.action(a.revoke_invitation, kind="destructive",
                http="POST /collaborators/<endpoint>/invitations/<invitation>/revoke", args=a.RevokeArgs,
                returns=a.InvitationView, title="Revoke an invitation")

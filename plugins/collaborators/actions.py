@@ -12,6 +12,7 @@ from app.plugin import db
 from app.plugin import keys as key_service
 from app.plugin import sharing
 from app.plugin import EndpointKey
+from app.plugin import ValidationFailed
 from plugins.collaborators import invitations
 from app.plugin import schemas as s
 
@@ -85,18 +86,23 @@ def _endpoint(ref):
     return sharing.find_owned_explained(current_actor().account_id, ref)
 
 
-def _key(endpoint, ref: str) -> EndpointKey:
+def _key(endpoint, ref: str, *, hint: bool = False) -> EndpointKey:
     key = db.session.scalar(select(EndpointKey).where(
         EndpointKey.endpoint_id == endpoint.id, EndpointKey.is_owner.is_(False),
         or_(EndpointKey.id == ref, EndpointKey.name == ref)))
     if key is None:
-        raise NotFound("No collaboration key with this id or name on this endpoint.", code="key_not_found")
+        message = "No collaboration key with this id or name on this endpoint."
+        if hint:  # say how to go on: make the key in the same call, or first
+            message += (" Leave key out and pass permissions ({create, read, update, delete}) to make one with "
+                        "this invitation, or make one with collaborators_create_key; "
+                        "collaborators_list_keys lists the existing keys.")
+        raise NotFound(message, code="key_not_found")
     return key
 
 
 def list_keys(endpoint: str, limit: int = 20, cursor: str | None = None) -> dict:
     """List an endpoint's collaboration keys by name: rights (create/read/update/delete), active,
-    prefixes. Pages with `cursor`: pass the `next_cursor` of the previous answer."""
+    prefixes; e.g. to pick one for collaborators_invite. Pages with cursor (next_cursor)."""
     ep = _endpoint(endpoint)
     query = select(EndpointKey).where(EndpointKey.endpoint_id == ep.id, EndpointKey.is_owner.is_(False))
     if cursor:
@@ -124,7 +130,8 @@ def create_key(endpoint: str, name: str, description: str, permissions: dict) ->
 
 
 def update_permissions(endpoint: str, key: str, permissions: dict) -> dict:
-    """Change a collaboration key's CRUD rights; takes effect on the next call."""
+    """Change a collaboration key's CRUD rights (create = POST, read = GET, update = PUT,
+    delete = DELETE); they take effect on the key's next call and never exceed yours. Returns the key."""
     row = _key(_endpoint(endpoint), key)
     key_service.ensure_within(permissions, OWNER_RIGHTS)
     key_service.set_permissions(row, permissions)
@@ -162,8 +169,15 @@ def delete_key(endpoint: str, key: str) -> dict:
 # -- invitations ------------------------------------------------------------------------------
 
 
-class InviteArgs(KeyArgs):
+class InviteArgs(EndpointArgs):
     email = fields.Email(required=True, validate=validate.Length(max=254))
+    key = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=100),
+                        metadata={"description": "An existing collaboration key's id or name. Leave out and "
+                                                 "give permissions to make a new key."})
+    permissions = fields.Nested(s.Permissions, load_default=None, allow_none=True,
+                                metadata={"description": "Without key: the new key's rights."})
+    name = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=100),
+                         metadata={"description": "Without key: the new key's name (default: the email)."})
 
 
 class ListInvitationsArgs(EndpointArgs, s.Page):
@@ -186,6 +200,11 @@ class InvitationView(Schema):
     accepted_at = fields.DateTime(allow_none=True)
 
 
+class Invited(InvitationView):
+    new_key = fields.Nested(NewKey, metadata={"description": "Only when the call made the key: the key, its "
+                                                             "pair shown this once."})
+
+
 class InvitationList(Schema):
     invitations = fields.List(fields.Nested(InvitationView), required=True)
     next_cursor = fields.String(allow_none=True, metadata={"description": "Pass as cursor for the next page."})
@@ -197,24 +216,34 @@ def invitation_view(inv) -> dict:
             "created_at": inv.created_at, "expires_at": inv.expires_at, "accepted_at": inv.accepted_at}
 
 
-def invite(endpoint: str, key: str, email: str) -> dict:
-    """Invite someone by email to collaborate on an endpoint through one collaboration key.
-
-    They get an email with a link; accepting needs signing in (or up) with that address. The
-    endpoint then appears in their account as shared, with the key's rights. Several people can
-    share one key. Returns the invitation (pending); it expires after 7 days.
+def invite(endpoint: str, email: str, key: str | None = None, permissions: dict | None = None,
+           name: str | None = None) -> dict:
+    """Invite someone by email to collaborate on your endpoint through a collaboration key: name an
+    existing key, or leave key out and give permissions ({create, read, update, delete}) to make
+    the key in this same call (name defaults to the email; rights never exceed yours). They get an
+    email link; once they accept (signed in with that address) the endpoint is shared with them.
+    Returns the invitation (pending, expires in 7 days) and new_key when the call made one.
     """
     from app.plugin import Account
 
     ep = _endpoint(endpoint)
-    row = _key(ep, key)
+    if (key is None) == (permissions is None):
+        raise ValidationFailed("Give key (an existing collaboration key) or permissions (to make a new key).",
+                               details={"key": ["give key or permissions, not both or neither"]})
+    made = None
+    if key is not None:
+        row = _key(ep, key, hint=True)
+    else:
+        made = create_key(endpoint, (name or email)[:100], "", permissions)
+        row = db.session.get(EndpointKey, made["id"])
     inviter = db.session.get(Account, current_actor().account_id)
-    return invitation_view(invitations.invite(ep, row, email, inviter))
+    answer = invitation_view(invitations.invite(ep, row, email, inviter))
+    return {**answer, "new_key": made} if made else answer
 
 
 def list_invitations(endpoint: str, key: str | None = None, limit: int = 20, cursor: str | None = None) -> dict:
     """List an endpoint's invitations, newest first (optionally for one key), with their status:
-    pending, accepted, revoked or expired. Pages with `cursor`: pass the `next_cursor` of the previous answer."""
+    pending, accepted, revoked or expired. Pages with cursor (next_cursor)."""
     ep = _endpoint(endpoint)
     row = _key(ep, key) if key else None
     try:

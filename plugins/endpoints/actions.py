@@ -64,6 +64,8 @@ class Summary(Schema):
     deployed = mf.Boolean()
     role = mf.String(metadata={"description": "owner, or shared (through a collaboration key)."})
     created_at = mf.DateTime()
+    expires_at = mf.DateTime(metadata={"description": "When your plan deletes it (only on plans with an "
+                                                      "endpoint lifetime)."})
     url = mf.String(metadata={"description": "The data API URL."})
 
 
@@ -128,9 +130,9 @@ def _mine(ref: str):
 
 
 def list_endpoints(limit: int, cursor: str | None) -> dict:
-    """List your endpoints and those shared with you (role owner or shared): name, slug, URL, deploy
-    state. Use it to find an endpoint before reading or changing it. Pages with `cursor`: pass the
-    `next_cursor` of the previous answer.
+    """List your endpoints and those shared with you (role owner or shared): id, name, slug, URL,
+    deploy state, and expires_at on plans that delete endpoints after a while. Use it to show the
+    user's APIs or to find an endpoint before reading or changing it. Pages with cursor (next_cursor).
     """
     account_id = current_actor().account_id
     rows = [(e, "owner") for e in service.list_owned(account_id, limit=service.MAX_ENDPOINTS)]
@@ -146,7 +148,7 @@ def list_endpoints(limit: int, cursor: str | None) -> dict:
 def get(endpoint: str) -> dict:
     """Show one endpoint: fields, both environments' webhook and notification settings, key prefixes,
     URLs and deploy state (for a shared endpoint: its fields and your key's rights). Name it by id,
-    slug or name."""
+    slug or name. Use it to check an endpoint's setup before changing or deploying it."""
     access = sharing.find_visible(current_actor().account_id, endpoint)
     if access.role == "shared":
         return shared_detail(access.endpoint, access.key)
@@ -174,7 +176,8 @@ def update(endpoint: str, **changes) -> dict:
 
 def deploy(endpoint: str) -> dict:
     """Deploy: copy the sandbox configuration (fields, webhook, notifications) to production and bump
-    the version. Needs at least one successful sandbox call first. Production keys work afterwards."""
+    the version, when the user wants the API live. Needs one successful sandbox call first; production
+    keys work afterwards. Returns the endpoint."""
     return detail(service.deploy(_mine(endpoint)))
 
 

@@ -10,9 +10,13 @@ from app.plugin import EndpointKey
 
 
 def summary(ep, role: str = "owner") -> dict:
-    return {"id": ep.id, "name": ep.name, "slug": ep.slug, "description": ep.description, "active": ep.active,
-            "version": ep.version, "deployed": ep.version > 0, "role": role, "created_at": ep.created_at,
-            "url": service.urls(ep)["data"]}
+    row = {"id": ep.id, "name": ep.name, "slug": ep.slug, "description": ep.description, "active": ep.active,
+           "version": ep.version, "deployed": ep.version > 0, "role": role, "created_at": ep.created_at,
+           "url": service.urls(ep)["data"]}
+    expires = service.expires_at(ep)
+    if expires is not None:  # only on plans with an endpoint lifetime
+        row["expires_at"] = expires
+    return row
 
 
 def shared_detail(ep, key) -> dict:

@@ -22,16 +22,16 @@ class HelpResult(Schema):
     topic = fields.String(allow_none=True, metadata={"description": "The topic shown, or null for the index."})
     title = fields.String(required=True)
     text = fields.String(required=True, metadata={"description": "Markdown."})
-    topics = fields.List(fields.Nested(TopicSchema), required=True,
-                         metadata={"description": "Every topic, to ask for next."})
+    topics = fields.List(fields.Nested(TopicSchema),
+                         metadata={"description": "Only without a topic: every topic, to ask for next."})
 
 
 def help(topic: str | None = None) -> dict:
     """Explain how minapi works: endpoints, keys, the data API, webhooks, logs, plans, MCP and OAuth.
 
-    Use it when the user asks how something in minapi works or what a term means. Call it
-    without `topic` to get the list of topics, then again with one topic name. Returns the
-    topic's title and Markdown text, plus the list of all topics. Reads no account data.
+    Use it when the user asks how something in minapi works or what a term means. Without `topic`
+    it returns the list of topics; with one, that topic's title and Markdown text (an unknown
+    topic's error lists the names). Reads no account data.
     """
     index = [{"name": name, "summary": t["summary"]} for name, t in TOPICS.items()]
     if not topic:
@@ -43,4 +43,4 @@ def help(topic: str | None = None) -> dict:
         raise NotFound(f"There is no help topic {topic!r}.", code="unknown_topic",
                        details={"topics": list(TOPICS)})
     entry = TOPICS[key]
-    return {"topic": key, "title": entry["title"], "text": entry["text"].strip(), "topics": index}
+    return {"topic": key, "title": entry["title"], "text": entry["text"].strip()}

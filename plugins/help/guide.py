@@ -150,10 +150,11 @@ files) and `logs_resend_webhook`. A collaborator sees only their own calls.
         "title": "Usage statistics",
         "summary": "Monthly and daily totals, success rates and latency.",
         "text": """
-`stats_get` returns, for a month (`YYYY-MM`, default this month, UTC): total calls,
-successes, failures, average latency of writes, a daily breakdown (every day of the month,
-zeros included) and a breakdown by key (the owner key is `owner`), for one endpoint or the
-whole account, one environment or both. Statistics come from daily counters, so archived and
+`stats_get` returns, for a month (`YYYY-MM`, UTC) from its 1st through the day `to`
+(`YYYY-MM-DD`, default today; the month defaults to that day's), total calls, successes,
+failures, average latency of writes, a daily breakdown (the days with calls) and a breakdown
+by key (the owner key is `owner`), for one endpoint or the whole account, one environment or
+both. "This month through yesterday" is `to` = yesterday's date. Statistics come from daily counters, so archived and
 deleted logs still count.
 """,
     },

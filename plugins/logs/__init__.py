@@ -14,4 +14,4 @@ def register_tools(tools):
     fam.action(a.fetch_archived, kind="read", http="GET /logs/archived", args=a.ArchivedArgs,
                returns=a.LogList, title="Read archived call logs")
     fam.action(a.resend_webhook, kind="write", http="POST /logs/<log_id>/resend_webhook", args=a.ResendArgs,
-               returns=a.LogList, title="Re-send a failed webhook")
+               returns=a.LogList, title="Re-send a failed webhook", open_world=True)

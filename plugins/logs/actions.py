@@ -6,7 +6,7 @@ of their endpoints, a collaborator only the calls made with their own key.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select
@@ -32,14 +32,22 @@ class LogNotFound(NotFound):
 
 
 class Moment(fields.String):
-    """An ISO 8601 date or date-time; a time without a zone is UTC."""
+    """An ISO 8601 date or date-time; a time without a zone is UTC. A date alone means the whole UTC
+    day (SPEC §2): as an upper bound (`day_end=True`) it reaches the day's last instant."""
+
+    def __init__(self, *args, day_end: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.day_end = day_end
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
         try:
-            return parse_moment(text)
+            moment = parse_moment(text)
         except ValueError:
             raise ValidationError("not an ISO 8601 date or time") from None
+        if self.day_end and "T" not in text.upper() and " " not in text.strip():
+            moment += timedelta(days=1) - timedelta(microseconds=1)
+        return moment
 
 
 class LookupArgs(Schema):
@@ -63,8 +71,9 @@ class SearchArgs(s.Page):
                                                  "or name, or 'owner'."})
     start = Moment(data_key="from", load_default=None, allow_none=True,
                    metadata={"description": "ISO 8601; calls at or after this time.", "format": "date-time"})
-    end = Moment(data_key="to", load_default=None, allow_none=True,
-                 metadata={"description": "ISO 8601; calls at or before this time.", "format": "date-time"})
+    end = Moment(data_key="to", load_default=None, allow_none=True, day_end=True,
+                 metadata={"description": "ISO 8601; calls at or before this time (a date: through that "
+                                          "whole UTC day).", "format": "date-time"})
     date_basis = fields.String(load_default="created", validate=validate.OneOf(["created", "processed"]),
                                metadata={"description": "Which time from/to apply to: created (default, "
                                                         "when the call arrived) or processed."})
@@ -101,9 +110,9 @@ def one_of(log_id, record_id) -> None:
 
 def lookup(log_id: str | None, record_id: str | None) -> dict:
     """Look up call logs: one call by log_id, or every call that touched a record by record_id (newest
-    first, at most 50). Each log shows time, environment, method, key, status, error code, latency,
-    request payload and webhook delivery. Production calls older than 30 days are archived: use
-    logs_fetch_archived for those."""
+    first, at most 50), e.g. when the user names a log or record id. Each log shows the call, its
+    outcome and error, payload and webhook delivery. Production calls older than 30 days are
+    archived: use logs_fetch_archived for those."""
     one_of(log_id, record_id)
     query = select(CallLog).where(visible_logs(current_actor().account_id))
     query = query.where(CallLog.id == log_id) if log_id else query.where(CallLog.record_id == record_id)
@@ -118,10 +127,11 @@ def lookup(log_id: str | None, record_id: str | None) -> dict:
 def search(query: str | None, endpoint: str | None, environment: str | None, status: str | None,
            key: str | None, start: datetime | None, end: datetime | None, date_basis: str, limit: int,
            cursor: str | None) -> dict:
-    """Search your call logs, newest first: full text over payloads, methods, record ids and error codes
-    (query), filtered by endpoint, environment (both by default), status (success/failed), key
-    (a collaboration key's id or name, or 'owner') and a time range (from/to, ISO 8601) on the created
-    or processed time (date_basis). Pages with limit and cursor; returns logs and next_cursor."""
+    """Search your call logs, newest first: words (query) in payloads, methods, record ids and error
+    codes; filters for endpoint, environment, status (success/failed), key (id, name or 'owner') and
+    from/to (ISO 8601; a date alone is that whole UTC day) on the created or processed time. For
+    "the 5 failed calls from yesterday": status=failed, from=to=that date, limit=5. Each log names its
+    endpoint and, when failed, the error's code, message and details (which fields failed)."""
     account_id = current_actor().account_id
     stmt = select(CallLog).where(visible_logs(account_id))
     ep = endpoint_for_logs(account_id, endpoint) if endpoint else None
@@ -170,8 +180,8 @@ class ResendArgs(Schema):
 
 
 def resend_webhook(log_id: str) -> dict:
-    """Send a failed webhook delivery again (same payload, same webhook-id, so receivers can tell a
-    repeat). Only for your own endpoints' calls whose delivery failed. Returns the call log, its
+    """Send a failed webhook delivery again (same payload and webhook-id,
+    so receivers can tell a repeat). Only for your own endpoints' calls whose delivery failed. Returns the call log, its
     webhook back to pending; logs_lookup shows the new outcome once the worker has tried."""
     from app.plugin import resend_webhook as resend
 

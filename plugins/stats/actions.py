@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import date, timedelta
+from datetime import date, timezone
 
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import func, select
@@ -14,6 +14,8 @@ from app.plugin import utcnow
 from app.plugin import db
 from app.plugin import endpoints as ep_service
 from app.plugin import ENVIRONMENTS, Endpoint, EndpointKey, UsageDaily
+from app.plugin import ValidationFailed
+from app.plugin import parse_moment
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -28,9 +30,22 @@ class Month(fields.String):
         return date(int(match.group(1)), int(match.group(2)), 1)
 
 
+class Day(fields.String):
+    """A day (YYYY-MM-DD, the whole UTC day) or an ISO 8601 time (its UTC day)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return parse_moment(super()._deserialize(value, attr, data, **kwargs)).astimezone(timezone.utc).date()
+        except ValueError:
+            raise ValidationError("not a day (YYYY-MM-DD)") from None
+
+
 class StatsArgs(Schema):
     month = Month(load_default=None, allow_none=True,
-                  metadata={"description": "YYYY-MM (UTC); this month when left out."})
+                  metadata={"description": "YYYY-MM (UTC); the month of `to` when left out."})
+    to = Day(load_default=None, allow_none=True, metadata={
+        "format": "date", "description": "The last day counted (YYYY-MM-DD, the whole UTC day); today when "
+                                          "left out. Through yesterday: pass yesterday's date."})
     endpoint = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=120),
                              metadata={"description": "One endpoint (id, slug or name); all yours when left out."})
     environment = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(ENVIRONMENTS),
@@ -42,8 +57,7 @@ class Counts(Schema):
     successes = fields.Integer(required=True)
     failures = fields.Integer(required=True)
     writes = fields.Integer(required=True, metadata={"description": "POST, PUT and DELETE calls."})
-    average_write_latency_ms = fields.Float(allow_none=True, required=True,
-                                            metadata={"description": "null when there were no writes."})
+    average_write_latency_ms = fields.Float(allow_none=True, required=True)  # null: no writes
 
 
 class DayCounts(Counts):
@@ -66,13 +80,15 @@ class EndpointRef(Schema):
 
 class Stats(Schema):
     month = fields.String(required=True)
+    to = fields.String(required=True, metadata={"format": "date", "description": "The last day counted."})
     endpoint = fields.Nested(EndpointRef, allow_none=True, metadata={"description": "null: account-wide."})
     environment = fields.String(allow_none=True, metadata={"description": "null: both environments."})
     totals = fields.Nested(Counts, required=True)
     days = fields.List(fields.Nested(DayCounts), required=True,
-                       metadata={"description": "Every day of the month, days without calls as zeros."})
+                       metadata={"description": "Each day with calls, from the 1st through `to` (a day left out "
+                                                "had none)."})
     keys = fields.List(fields.Nested(KeyCounts), required=True,
-                       metadata={"description": "Only keys that made calls this month, most calls first."})
+                       metadata={"description": "Keys that made calls in those days, most calls first."})
 
 
 SUMS = (func.sum(UsageDaily.calls), func.sum(UsageDaily.successes), func.sum(UsageDaily.failures),
@@ -89,14 +105,25 @@ def as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-def get(month: date | None, endpoint: str | None, environment: str | None) -> dict:
-    """Usage statistics for one month (UTC; this month by default), account-wide or for one endpoint,
-    both environments or one: total calls, successes, failures, writes and their average latency, a
-    breakdown for every day of the month, and a breakdown by key (owner key shown as 'owner'). Counts
-    include calls whose logs were since archived or purged."""
+def period(month: date | None, to: date | None) -> tuple[date, date]:
+    """The first and the last day counted: the month's 1st through `to` (today by default), never
+    past the month's end."""
+    today = utcnow().date()
+    first = month or (to or today).replace(day=1)
+    end = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    if to is not None and not first <= to <= end:
+        raise ValidationFailed(f"'to' must be a day of {first:%Y-%m}.", details={"to": [f"not in {first:%Y-%m}"]})
+    return first, min(end, to or today)
+
+
+def get(month: date | None, to: date | None, endpoint: str | None, environment: str | None) -> dict:
+    """Usage for one month (UTC) from the 1st through `to` (today by default; "this month through
+    yesterday" is to=yesterday's date), account-wide or for one endpoint, one environment or both.
+    Use it for "how much have I used". Returns the totals through that day (calls, successes,
+    failures, writes, average write latency), each day with calls, and a breakdown by key.
+    subscription_get has the plan's limit and billing cycle."""
     account_id = current_actor().account_id
-    first = month or utcnow().date().replace(day=1)
-    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    first, last = period(month, to)
     where = [UsageDaily.account_id == account_id, UsageDaily.day >= first, UsageDaily.day <= last]
     ep = ep_service.find_owned(account_id, endpoint) if endpoint else None
     if ep is not None:
@@ -104,13 +131,10 @@ def get(month: date | None, endpoint: str | None, environment: str | None) -> di
     if environment:
         where.append(UsageDaily.environment == environment)
     totals = db.session.execute(select(*SUMS).where(*where)).one()
-    per_day = {as_date(d): counts(*rest) for d, *rest in
-               db.session.execute(select(UsageDaily.day, *SUMS).where(*where).group_by(UsageDaily.day))}
-    days = []
-    for n in range(last.day):
-        day = first + timedelta(days=n)
-        days.append({"date": day.isoformat(), **per_day.get(day, counts(0, 0, 0, 0, 0))})
-    return {"month": first.strftime("%Y-%m"),
+    per_day = sorted((as_date(d), counts(*rest)) for d, *rest in
+                     db.session.execute(select(UsageDaily.day, *SUMS).where(*where).group_by(UsageDaily.day)))
+    days = [{"date": day.isoformat(), **row} for day, row in per_day if row["calls"]]
+    return {"month": first.strftime("%Y-%m"), "to": last.isoformat(),
             "endpoint": {"id": ep.id, "name": ep.name, "slug": ep.slug} if ep else None,
             "environment": environment, "totals": counts(*totals), "days": days, "keys": by_key(where)}
 

@@ -87,7 +87,8 @@ def _account() -> Account:
 
 def get() -> dict:
     """Your subscription: plan, price, calls included per 30-day cycle, the cycle's start and end,
-    calls used and remaining, overage calls and their cost, endpoint lifetime, and the instance's plans."""
+    calls used and remaining, overage calls and their cost, endpoint lifetime, and the instance's plans.
+    Use it for the plan's limit, what is left this cycle, or the bill."""
     return view(_account())
 
 

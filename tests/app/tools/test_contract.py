@@ -38,7 +38,20 @@ def test_mcp_tools_are_exactly_the_non_destructive_actions(everything):
             continue
         ann = tools[action.tool_name].annotations
         assert ann.read_only_hint is (action.kind == "read")
-        assert ann.destructive_hint is (action.kind == "write" and action.modifies_existing)
+        if action.kind == "read":  # the other hints mean nothing for a read-only tool
+            assert ann.destructive_hint is None and ann.idempotent_hint is None
+        else:
+            assert ann.destructive_hint is action.modifies_existing and not ann.idempotent_hint
+        assert ann.open_world_hint is action.open_world  # a registry option, never set by hand
+
+
+OPEN_WORLD = {"collaborators_invite", "logs_resend_webhook", "api_call_post", "api_call_put", "api_call_delete"}
+
+
+def test_open_world_tools_are_the_ones_that_reach_outside(app):
+    """SPEC §3: effects that reach people or systems outside minapi (email, webhooks)."""
+    registry = app.extensions["minapi.tools"]
+    assert {a.tool_name for a in registry.mcp_actions() if a.open_world} == OPEN_WORLD
 
 
 def test_person_only_actions_refuse_every_mcp_key_on_rest(everything):

@@ -24,6 +24,7 @@ def test_each_topic_has_its_text(client, topic):
     assert resp.json["topic"] == topic
     assert resp.json["title"] == TOPICS[topic]["title"]
     assert len(resp.json["text"]) > 150
+    assert "topics" not in resp.json  # the index comes only when no topic is asked for
 
 
 @pytest.mark.parametrize("asked,found", [("Data API", "data-api"), ("getting_started", "getting-started"),

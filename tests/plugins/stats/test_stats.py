@@ -1,14 +1,17 @@
 """stats_get: the month's sums equal the calls made, by day, by key and per environment."""
 
-import calendar
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from app.db import utcnow
 from tests.conftest import mcp_key
 from tests.gateway_helpers import make_owner
 from tests.live import LiveServer, mcp_call
-from tests.log_helpers import deployed
+from app.extensions import db
+from app.gateway.models import UsageDaily
+from tests.log_helpers import backdate, deployed
 
 
 @pytest.fixture
@@ -55,14 +58,11 @@ def test_account_wide_month(traffic):
     assert body["totals"]["writes"] == len(writes) == 10
     expected_latency = sum(log["latency_ms"] for log in writes) / len(writes)
     assert body["totals"]["average_write_latency_ms"] == pytest.approx(expected_latency, abs=0.01)
-    assert len(body["days"]) == calendar.monthrange(today.year, today.month)[1]
-    assert [d["date"] for d in body["days"]][0] == today.replace(day=1).isoformat()
-    (active,) = [d for d in body["days"] if d["calls"]]
+    assert body["to"] == today.isoformat()  # through today by default, no future days
+    (active,) = body["days"]  # only days with calls
     assert active["date"] == today.isoformat()
     assert {k: active[k] for k in ("calls", "successes", "failures", "writes")} == {
         k: body["totals"][k] for k in ("calls", "successes", "failures", "writes")}
-    quiet = next(d for d in body["days"] if d["date"] != today.isoformat())
-    assert quiet["calls"] == 0 and quiet["average_write_latency_ms"] is None
     by_key = {(k["endpoint"], k["key"]): (k["calls"], k["successes"], k["failures"]) for k in body["keys"]}
     assert by_key == {("Orders", "owner"): (10, 9, 1), ("Orders", "helper"): (2, 1, 1), ("Other", "owner"): (1, 1, 0)}
     assert sum(k["calls"] for k in body["keys"]) == body["totals"]["calls"]
@@ -85,10 +85,13 @@ def test_other_months_and_bad_input(traffic):
     empty = stats(owner, month="2020-02")
     assert empty["totals"] == {"calls": 0, "successes": 0, "failures": 0, "writes": 0,
                                "average_write_latency_ms": None}
-    assert len(empty["days"]) == 29 and empty["keys"] == []
+    assert empty["days"] == [] and empty["keys"] == [] and empty["to"] == "2020-02-29"
     for bad in ("2020-13", "2020-2", "last month"):
         resp = owner.api("GET", "/api/v1/stats", query_string={"month": bad})
         assert resp.status_code == 400 and "month" in resp.json["error"]["details"]
+    for bad in ({"to": "2020-13-01"}, {"to": "yesterday"}, {"month": "2020-02", "to": "2020-03-01"}):
+        resp = owner.api("GET", "/api/v1/stats", query_string=bad)
+        assert resp.status_code == 400 and "to" in resp.json["error"]["details"], bad
     resp = owner.api("GET", "/api/v1/stats", query_string={"endpoint": "nope"})
     assert resp.status_code == 404 and resp.json["error"]["code"] == "endpoint_not_found"
 
@@ -102,3 +105,35 @@ def test_stats_through_mcp(app, traffic):
     with LiveServer(app) as server:
         result = mcp_call(server.url, key, go)
     assert not result.is_error and result.structured_content["totals"]["calls"] == 10
+
+
+def test_through_a_day(app, traffic):
+    """`to` ends the count at a day: "this month through yesterday" is one call."""
+    owner, orders, other = traffic
+    today = utcnow().date()
+    yesterday = today - timedelta(days=1)
+    with app.app_context():
+        moved = db.session.scalars(select(UsageDaily.id).where(UsageDaily.endpoint_id == other.info["id"])).all()
+    backdate(app, UsageDaily, moved, day=yesterday)  # Other's one call was made yesterday
+    through = stats(owner, to=yesterday.isoformat())
+    assert through["month"] == yesterday.strftime("%Y-%m") and through["to"] == yesterday.isoformat()
+    assert through["totals"]["calls"] == 1 and [d["date"] for d in through["days"]] == [yesterday.isoformat()]
+    assert [(k["endpoint"], k["key"], k["calls"]) for k in through["keys"]] == [("Other", "owner", 1)]
+    assert stats(owner, to=f"{yesterday.isoformat()}T23:59:00Z") == through  # a time means its UTC day
+    now = stats(owner)
+    same_month = yesterday.month == today.month
+    assert now["totals"]["calls"] == (13 if same_month else 12)
+    assert [d["date"] for d in now["days"]] == ([yesterday.isoformat()] if same_month else []) + [today.isoformat()]
+
+
+def test_through_yesterday_over_mcp(app, traffic):
+    key = mcp_key(app, "owner@example.com", read_only=True)
+    yesterday = (utcnow() - timedelta(days=1)).date().isoformat()
+
+    async def go(client):
+        return await client.call_tool("stats_get", {"to": yesterday})
+
+    with LiveServer(app) as server:
+        result = mcp_call(server.url, key, go)
+    assert not result.is_error and result.structured_content["to"] == yesterday
+    assert result.structured_content["totals"]["calls"] == 0  # every traffic call was made today
