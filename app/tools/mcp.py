@@ -32,6 +32,9 @@ from mcp.types import (CallToolRequestParams, CallToolResult, ListToolsResult, P
                        TextContent, Tool, ToolAnnotations)
 
 from app.errors import AppError
+from app.extensions import db
+from app.safety.headroom import META_KEY as QUOTA_META
+from app.safety.headroom import headroom
 from app.tools import runner
 from app.tools.registry import Action, ToolRegistry
 from app.tools.schemas import json_schema
@@ -60,6 +63,19 @@ def result(data: dict, *, is_error: bool = False) -> CallToolResult:
 
 def error_result(err: AppError) -> CallToolResult:
     return result(err.to_dict(), is_error=True)
+
+
+def with_quota(res: CallToolResult, account_id: str) -> CallToolResult:
+    """Every result, errors too, carries `_meta["minapi/quota"]`: the plan's headroom (SPEC §10)."""
+    try:
+        quota = headroom(account_id)
+    except Exception:  # the figure is a courtesy: never let it cost the caller their answer
+        log.exception("quota headroom failed")
+        db.session.rollback()
+        quota = None
+    if quota is not None:
+        res.meta = {**(res.meta or {}), QUOTA_META: quota}
+    return res
 
 
 def state_key(app: Flask) -> bytes:
@@ -97,23 +113,26 @@ def build_server(app: Flask, registry: ToolRegistry) -> Server:
 
     async def call_tool(ctx: ServerRequestContext, params: CallToolRequestParams) -> CallToolResult:
         action = actions.get(params.name)
-        if action is None:
-            return error_result(AppError(f"There is no tool named {params.name!r}.", code="unknown_tool",
-                                         status=404))
         actor = ctx.request.scope["wsgi_environ"][ENVIRON_ACTOR]
         arguments = dict(params.arguments or {})
 
-        def run() -> dict:
+        def run() -> CallToolResult:
             with app.app_context():
-                return runner.run(action, actor, arguments)
+                if action is None:
+                    res = error_result(AppError(f"There is no tool named {params.name!r}.", code="unknown_tool",
+                                                status=404))
+                else:
+                    try:
+                        res = result(runner.run(action, actor, arguments, surface="mcp"))
+                    except AppError as err:
+                        res = error_result(err)
+                    except Exception:  # a bug: say so plainly, keep the details in our log
+                        log.exception("MCP tool %s failed", action.tool_name)
+                        res = error_result(AppError("Something went wrong on our side.", code="internal_error",
+                                                    status=500))
+                return with_quota(res, actor.account_id)
 
-        try:
-            return result(await anyio.to_thread.run_sync(run))
-        except AppError as err:
-            return error_result(err)
-        except Exception:  # a bug: say so plainly, keep the details in our log
-            log.exception("MCP tool %s failed", action.tool_name)
-            return error_result(AppError("Something went wrong on our side.", code="internal_error", status=500))
+        return await anyio.to_thread.run_sync(run)
 
     server = Server(SERVER_NAME, version="1", on_list_tools=list_tools, on_call_tool=call_tool,
                     get_tool_input_schema=input_schemas.get)
