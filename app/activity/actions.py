@@ -148,3 +148,10 @@ def register_tools(tools):
 @hookimpl
 def register_jobs(jobs):
     jobs.periodic("activity.prune", prune, every=timedelta(hours=1))
+
+
+@hookimpl
+def register_blueprints(app):
+    from app.activity import views
+
+    views.install(app)

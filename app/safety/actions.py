@@ -164,3 +164,10 @@ def register_tools(tools):
                returns=PolicyView, person_only=True)
     fam.action(set_grant_policy, kind="write", http="PUT /ai/grants/<grant_id>/policy", args=GrantPolicyArgs,
                returns=PolicyView, person_only=True)
+
+
+@hookimpl
+def register_blueprints(app):
+    from app.safety import views
+
+    views.install(app)
