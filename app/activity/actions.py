@@ -89,14 +89,18 @@ def row(entry: ActivityEntry) -> dict:
 
 
 def endpoint_names(account_id: str, ref: str) -> list[str]:
-    """Every name the caller may have used for the endpoint `ref` (id, slug, name); just `ref` when
-    it names none now (a deleted endpoint's trail stays searchable by what was written)."""
+    """Every name the caller may have used for the endpoint `ref` (id, slug, name). An endpoint that
+    is gone is still found by what its rows say; one never seen is `endpoint_not_found`, as elsewhere."""
     from app.gateway.endpoints import EndpointNotFound
     from app.gateway.sharing import find_visible
 
     try:
         ep = find_visible(account_id, ref).endpoint
     except EndpointNotFound:
+        seen = db.session.scalar(select(ActivityEntry.seq).where(ActivityEntry.account_id == account_id,
+                                                                 ActivityEntry.endpoint == ref).limit(1))
+        if seen is None:
+            raise
         return [ref]
     return list({ref, ep.id, ep.slug, ep.name})
 
