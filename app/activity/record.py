@@ -15,10 +15,9 @@ import logging
 import re
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import bindparam, text
-
-from app.db import UTCDateTime, utcnow
+from app.db import utcnow
 from app.extensions import db
+from app.gateway.sql import Conn, Raw
 
 log = logging.getLogger(__name__)
 
@@ -29,16 +28,17 @@ SURFACES = (DASHBOARD, REST, MCP)
 DROPPED = re.compile(r"^data$|password|token|secret|auth_value|api_key|slack_url|discord_url", re.I)
 MAX_STRING, MAX_ITEMS, MAX_DEPTH, MAX_JSON = 200, 20, 4, 4000
 
-INSERT = text(
+# Run on the session's DB-API connection, like the gateway's hot path: SQLAlchemy's execution
+# machinery would cost more than the INSERT itself (bench/activity.py).
+INSERT = Raw(
     "INSERT INTO activity (account_id, created_at, actor_kind, actor_id, actor_name, surface, action, "
     "outcome, error_code, endpoint, arguments) "
     "SELECT :account_id, :created_at, :actor_kind, :actor_id, :actor_name, :surface, :action, :outcome, "
-    ":error_code, :endpoint, :arguments WHERE EXISTS (SELECT 1 FROM accounts WHERE id = :account_id)"
-).bindparams(bindparam("created_at", type_=UTCDateTime()))
+    ":error_code, :endpoint, :arguments WHERE EXISTS (SELECT 1 FROM accounts WHERE id = :account_id)")
 
 
 def enabled() -> bool:
-    return current_app.config.get("ACTIVITY_ENABLED", True)
+    return current_app.config["ACTIVITY_ENABLED"]
 
 
 def clean(value, depth: int = 0):
@@ -97,10 +97,11 @@ def add(action, actor, raw: dict, surface: str | None, err=None) -> None:
     if len(args) > MAX_JSON:
         args = json.dumps({"_truncated": True})
     endpoint = raw.get("endpoint") if isinstance(raw, dict) else None
-    db.session.execute(INSERT, {
-        "account_id": actor.account_id, "created_at": utcnow(), "actor_kind": kind, "actor_id": actor_id,
+    conn = Conn.of_session()
+    conn.run(INSERT, {
+        "account_id": actor.account_id, "created_at": conn.time(utcnow()), "actor_kind": kind, "actor_id": actor_id,
         "actor_name": name, "surface": surface_of(surface), "action": action.tool_name, "outcome": outcome,
-        "error_code": code, "endpoint": str(endpoint)[:120] if endpoint else None, "arguments": args})
+        "error_code": code, "endpoint": str(endpoint)[:120] if endpoint else None, "arguments": args}).close()
 
 
 def refused(action, actor, raw: dict, surface: str | None, err) -> None:

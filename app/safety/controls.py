@@ -17,6 +17,7 @@ from sqlalchemy import delete, select
 from app.db import utcnow
 from app.errors import Forbidden, ValidationFailed
 from app.extensions import db
+from app.gateway.sql import Conn, Raw
 from app.safety.models import FREEZE, POLICY, AiControl
 
 READ, READ_WRITE = "read", "read_write"
@@ -61,12 +62,21 @@ class Policy:
 
 # -- reading -------------------------------------------------------------------------------
 
+# On the DB-API connection, like the gateway's hot path: the runner reads this before every call
+# of an AI credential, and SQLAlchemy's machinery would cost several times the query (bench/activity.py).
+LOAD = Raw("SELECT kind, policy FROM ai_controls WHERE subject IN (:account_id, :credential_id) "
+           "AND account_id = :account_id")
+
+
 def load(account_id: str, credential_id: str | None) -> tuple[bool, Policy | None]:
     """(frozen, policy) in one query; policy is None when the credential was never narrowed."""
-    subjects = [account_id] + ([credential_id] if credential_id else [])
     frozen, policy = False, None
-    for kind, raw in db.session.execute(select(AiControl.kind, AiControl.policy)
-                                        .where(AiControl.subject.in_(subjects), AiControl.account_id == account_id)):
+    cursor = Conn.of_session().run(LOAD, {"account_id": account_id, "credential_id": credential_id or account_id})
+    try:
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    for kind, raw in rows:
         if kind == FREEZE:
             frozen = True
         elif kind == POLICY:
