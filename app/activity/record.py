@@ -34,7 +34,7 @@ INSERT = Raw(
     "INSERT INTO activity (account_id, created_at, actor_kind, actor_id, actor_name, surface, action, "
     "outcome, error_code, endpoint, arguments) "
     "SELECT :account_id, :created_at, :actor_kind, :actor_id, :actor_name, :surface, :action, :outcome, "
-    ":error_code, :endpoint, :arguments WHERE EXISTS (SELECT 1 FROM accounts WHERE id = :account_id)")
+    ":error_code, :endpoint, :arguments WHERE EXISTS (SELECT 1 FROM accounts WHERE id = :owner)")
 
 
 def enabled() -> bool:
@@ -99,7 +99,7 @@ def add(action, actor, raw: dict, surface: str | None, err=None) -> None:
     endpoint = raw.get("endpoint") if isinstance(raw, dict) else None
     conn = Conn.of_session()
     conn.run(INSERT, {
-        "account_id": actor.account_id, "created_at": conn.time(utcnow()), "actor_kind": kind, "actor_id": actor_id,
+        "account_id": actor.account_id, "owner": actor.account_id, "created_at": conn.time(utcnow()), "actor_kind": kind, "actor_id": actor_id,
         "actor_name": name, "surface": surface_of(surface), "action": action.tool_name, "outcome": outcome,
         "error_code": code, "endpoint": str(endpoint)[:120] if endpoint else None, "arguments": args}).close()
 
