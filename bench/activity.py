@@ -1,8 +1,8 @@
 """Benchmark: what the activity trail costs a REST and an MCP call (SPEC §10 asks under 5 %).
 
-    python bench/activity.py [--calls 50] [--rounds 15]
+    python bench/activity.py [--calls 50] [--rounds 15] [--database-url postgresql://…]
 
-Two apps on SQLite, the same in every way but `ACTIVITY_ENABLED`, one account with an MCP key
+Two apps on SQLite (or one PostgreSQL database), the same in every way but `ACTIVITY_ENABLED`, one account with an MCP key
 each. Calls go through the Flask test client, so the whole server side of a call (credential,
 runner, action, commit, the MCP SDK's handling and its worker thread) runs in this process and
 nothing else: the figure is the process's CPU time per call (`time.process_time`), which other
@@ -31,19 +31,20 @@ MCP_HEADERS = {"accept": "application/json, text/event-stream", "content-type": 
                "MCP-Protocol-Version": "2025-11-25"}
 
 
-def make(instance: str, activity: bool):
+def make(instance: str, activity: bool, database_url: str | None = None):
     from flask_migrate import upgrade
 
     from app import create_app
 
     app = create_app({"INSTANCE_PATH": instance, "SECRET_KEY": "bench-secret-0123456789abcdef",
-                      "BASE_URL": "http://localhost", "RATELIMIT_ENABLED": False, "ACTIVITY_ENABLED": activity})
+                      "BASE_URL": "http://localhost", "RATELIMIT_ENABLED": False, "ACTIVITY_ENABLED": activity,
+                      **({"DATABASE_URL": database_url} if database_url else {})})
+    email = f"bench-{'on' if activity else 'off'}@example.com"  # two accounts when they share a database
     with app.app_context():
         upgrade()
     runner = app.test_cli_runner()
-    runner.invoke(args=["users", "create", "bench@example.com", "--password", "bench password 1",
-                        "--plan", "enterprise"])
-    key = runner.invoke(args=["keys", "create-mcp", "bench@example.com", "--label", "bench"]).stdout.split()[0]
+    runner.invoke(args=["users", "create", email, "--password", "bench password 1", "--plan", "enterprise"])
+    key = runner.invoke(args=["keys", "create-mcp", email, "--label", "bench"]).stdout.split()[0]
     client = app.test_client()
     resp = client.post("/api/v1/endpoints", json={"name": "Bench"}, headers={"x-api-key": key})
     assert resp.status_code == 201, resp.json
@@ -116,9 +117,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--database-url", default=None,
+                        help="a PostgreSQL database both apps share (it is migrated; default: SQLite files)")
     opts = parser.parse_args()
     with tempfile.TemporaryDirectory() as off_dir, tempfile.TemporaryDirectory() as on_dir:
-        apps = {"off": make(off_dir, False), "on": make(on_dir, True)}
+        apps = {"off": make(off_dir, False, opts.database_url), "on": make(on_dir, True, opts.database_url)}
         cases = [("REST read", rest, False), ("REST write", rest, True), ("MCP read", mcp, False),
                  ("MCP write", mcp, True)]
         for case, fn, write in cases:  # warm up: first MCP call starts the SDK's loop
