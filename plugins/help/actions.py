@@ -46,7 +46,7 @@ def help(topic: str | None = None) -> dict:
 
     Use it when the user asks how something in minapi works or what a term means. Call it
     without `topic` to get the list of topics, then again with one topic name. Returns the
-    topic's title and Markdown text, plus the list of all topics. Reads no account data.
+    topic's title and Markdown text, plus the list of all topics, and whether AI writes are frozen.
     """
     index = [{"name": name, "summary": t["summary"]} for name, t in TOPICS.items()]
     if not topic:
