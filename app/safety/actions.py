@@ -7,8 +7,10 @@ dashboard's forms, REST and the activity trail see them the same way.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from marshmallow import Schema, fields, validate
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from app.auth import mcp_keys
 from app.auth.actor import WRITE, current_actor
@@ -164,6 +166,21 @@ def register_tools(tools):
                returns=PolicyView, person_only=True)
     fam.action(set_grant_policy, kind="write", http="PUT /ai/grants/<grant_id>/policy", args=GrantPolicyArgs,
                returns=PolicyView, person_only=True)
+
+
+def prune(job) -> None:
+    """Drop the policies of MCP keys and OAuth grants that no longer exist (deleted or revoked)."""
+    from app.auth.models import McpKey
+    from app.auth.oauth.models import OAuthGrant
+    from app.safety.models import POLICY, AiControl
+
+    db.session.execute(delete(AiControl).where(AiControl.kind == POLICY, AiControl.subject.not_in(select(McpKey.id)),
+                                               AiControl.subject.not_in(select(OAuthGrant.id))))
+
+
+@hookimpl
+def register_jobs(jobs):
+    jobs.periodic("ai.prune", prune, every=timedelta(hours=1))
 
 
 @hookimpl

@@ -139,3 +139,24 @@ def test_an_oauth_grant_narrowed_to_one_endpoint_sees_only_that_one(make_app):
             ("endpoints_list", "success"), ("endpoints_get", "refused"), ("api_call_post", "refused"),
             ("api_call_post", "success"), ("endpoints_create", "refused")}
         assert {e["actor_kind"] for e in trail} == {"oauth"} and {e["surface"] for e in trail} == {"mcp"}
+
+
+def test_the_policy_of_a_deleted_key_is_pruned(app, ada):
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.safety.actions import prune
+    from app.safety.models import AiControl
+
+    kept, gone = new_key(ada, "kept"), new_key(ada, "gone")
+    for made in (kept, gone):
+        assert ada.api("PUT", f"/api/v1/ai/keys/{made['id']}/policy", json={"access": "read"}).status_code == 200
+    ada.api("POST", "/api/v1/ai/freeze")
+    assert ada.api("DELETE", f"/api/v1/mcp_keys/{gone['id']}").status_code == 200
+    with app.app_context():
+        assert "ai.prune" in app.extensions["minapi.jobs"].periodics
+        prune(None)
+        db.session.commit()
+        subjects = set(db.session.scalars(select(AiControl.subject)))
+    assert kept["id"] in subjects and gone["id"] not in subjects and len(subjects) == 2  # and the freeze
+    assert ada.api("GET", f"/api/v1/ai/keys/{kept['id']}/policy").json["access"] == "read"
