@@ -60,6 +60,7 @@ DEFAULTS = {
     "JOB_VISIBILITY_TIMEOUT": 300,  # a running job locked longer than this is taken again
     "JOB_BACKOFF_BASE": 30,  # first retry delay; each next one is 4 times longer
     "JOB_BACKOFF_MAX": 43_200,  # longest retry delay (12 h)
+    "ACTIVITY_ENABLED": True,  # the activity trail (SPEC §10); off only to measure what it costs
     "WEBHOOK_ALLOW_PRIVATE": False,  # allow webhooks to private, loopback, link-local addresses
     "WEBHOOK_TIMEOUT": 10,
     "SMTP_URL": None,  # None: mail goes to <instance>/outbox/
@@ -115,6 +116,7 @@ def validate(app: Flask) -> None:
     check(lambda: _rate_limit(cfg))
     check(lambda: _redis(cfg))
     check(lambda: cfg.update(SELF_SERVICE_PLANS=as_bool("SELF_SERVICE_PLANS", cfg["SELF_SERVICE_PLANS"])))
+    check(lambda: cfg.update(ACTIVITY_ENABLED=as_bool("ACTIVITY_ENABLED", cfg["ACTIVITY_ENABLED"])))
     check(lambda: _archives(app))
     check(lambda: _oauth(cfg))
     check(lambda: _trusted_proxies(cfg))

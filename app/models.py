@@ -10,3 +10,5 @@ from app.gateway.models import (CallLog, Endpoint, EndpointKey, Invitation, Reco
                                 UsageDaily)
 from app.jobs.models import Job, JobSchedule, WorkerHeartbeat  # noqa: F401
 from app.notify.models import NotificationThrottle, UsageAlert  # noqa: F401
+from app.activity.models import ActivityEntry  # noqa: F401
+from app.safety.models import AiControl  # noqa: F401

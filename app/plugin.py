@@ -12,6 +12,8 @@ promise, grouped as the README's plugin section describes it:
 - endpoints: `find_endpoint` (an endpoint of the caller's account by id, slug or name),
   the `endpoints`, `sharing`, `keys` and `visibility` services, the data-plane `Call`/`handle`
 - background work: `enqueue`, `JobRun`, `Permanent`, `send_mail`, `resend_webhook`
+- safe-AI controls: `is_frozen` (AI writes frozen on an account), `endpoint_allowed` (the caller's
+  policy admits an endpoint), `cycle_usage` (the plan's calls used in a cycle)
 - data: `db`, the core models and constants, `utcnow`, `UTCDateTime`, `BigId`, `cursors`,
   `log_rows` (a call log as a row), `matches` (full-text search), `parse_moment`
 """
@@ -43,6 +45,8 @@ from app.gateway.visibility import endpoint_for_logs, visible_logs  # noqa: F401
 from app.jobs import JobRun, Permanent, enqueue  # noqa: F401
 from app.log_rows import COLUMNS, LogRow, as_rows  # noqa: F401
 from app.mail import send_mail  # noqa: F401
+from app.safety.controls import endpoint_allowed, is_frozen  # noqa: F401
+from app.safety.headroom import cycle_usage  # noqa: F401
 from app.search import matches  # noqa: F401
 from app.security import hash_secret, mint  # noqa: F401
 from app.tools import hookimpl  # noqa: F401

@@ -27,6 +27,7 @@ class Actor:
     via: str
     scopes: frozenset = field(default=ALL_SCOPES)
     credential_id: str | None = None  # MCP key id or OAuth grant id
+    label: str | None = None  # MCP key label or OAuth client name (the activity trail's actor)
 
     @property
     def is_person(self) -> bool:

@@ -77,7 +77,7 @@ def resolve(secret: str) -> Actor | None:
     if key is None:
         return None
     actor = Actor(account_id=key.account_id, via=MCP_KEY, scopes=frozenset(key.scopes.split()),
-                  credential_id=key.id)
+                  credential_id=key.id, label=key.label)
     now = utcnow()
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
         # Its own small transaction, so the timestamp sticks whatever the action does next.

@@ -35,6 +35,9 @@ from mcp.types import (CallToolRequestParams, CallToolResult, Icon, ListToolsRes
 
 from app import metrics
 from app.errors import AppError
+from app.extensions import db
+from app.safety.headroom import META_KEY as QUOTA_META
+from app.safety.headroom import headroom
 from app.tools import runner
 from app.tools.registry import Action, ToolRegistry
 from app.tools.schemas import tool_schemas
@@ -97,6 +100,19 @@ def error_result(err: AppError) -> CallToolResult:
     return result(err.to_dict(), is_error=True)
 
 
+def with_quota(res: CallToolResult, account_id: str) -> CallToolResult:
+    """Every result, errors too, carries `_meta["minapi/quota"]`: the plan's headroom (SPEC §10)."""
+    try:
+        quota = headroom(account_id)
+    except Exception:  # the figure is a courtesy: never let it cost the caller their answer
+        log.exception("quota headroom failed")
+        db.session.rollback()
+        quota = None
+    if quota is not None:
+        res.meta = {**(res.meta or {}), QUOTA_META: quota}
+    return res
+
+
 def state_key(app: Flask) -> bytes:
     """Key for sealing request state: derived from the secret key, so every worker and host agrees."""
     return hmac.new(app.config["SECRET_KEY"].encode(), b"minapi mcp request state", hashlib.sha256).digest()
@@ -133,28 +149,33 @@ def build_server(app: Flask, registry: ToolRegistry) -> Server:
 
     async def call_tool(ctx: ServerRequestContext, params: CallToolRequestParams) -> CallToolResult:
         action = actions.get(params.name)
-        if action is None:
-            return error_result(AppError(f"There is no tool named {params.name!r}.", code="unknown_tool",
-                                         status=404))
         actor = ctx.request.scope["wsgi_environ"][ENVIRON_ACTOR]
         arguments = dict(params.arguments or {})
 
-        def run() -> dict:
+        def run() -> CallToolResult:
             with app.app_context():
-                return runner.run(action, actor, arguments)
+                if action is None:
+                    res = error_result(AppError(f"There is no tool named {params.name!r}.", code="unknown_tool",
+                                                status=404))
+                else:
+                    try:
+                        res = result(runner.run(action, actor, arguments, surface="mcp"))
+                    except AppError as err:
+                        outcome[0] = err.code
+                        res = error_result(err)
+                    except Exception:  # a bug: say so plainly, keep the details in our log
+                        outcome[0] = "internal_error"
+                        log.exception("MCP tool %s failed", action.tool_name)
+                        res = error_result(AppError("Something went wrong on our side.", code="internal_error",
+                                                    status=500))
+                return with_quota(res, actor.account_id)
 
-        started, outcome = time.perf_counter(), "success"
+        started, outcome = time.perf_counter(), ["success"]
         try:
-            return result(await anyio.to_thread.run_sync(run))
-        except AppError as err:
-            outcome = err.code
-            return error_result(err)
-        except Exception:  # a bug: say so plainly, keep the details in our log
-            outcome = "internal_error"
-            log.exception("MCP tool %s failed", action.tool_name)
-            return error_result(AppError("Something went wrong on our side.", code="internal_error", status=500))
+            return await anyio.to_thread.run_sync(run)
         finally:
-            metrics.tool_call(app, action.tool_name, outcome, time.perf_counter() - started)
+            metrics.tool_call(app, params.name if action is None else action.tool_name, outcome[0],
+                              time.perf_counter() - started)
 
     server = Server(SERVER_NAME, **server_info(app), on_list_tools=list_tools, on_call_tool=call_tool,
                     get_tool_input_schema=input_schemas.get)

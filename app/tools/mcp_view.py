@@ -13,6 +13,7 @@ import json
 
 from flask import Blueprint, Flask, Response, current_app, request
 
+from app.activity import record as activity
 from app.auth.resolve import header_actor
 from app.errors import AppError, Unauthorized
 from app.tools.mcp import ENVIRON_ACTOR, MCP_PATH, McpBridge
@@ -66,6 +67,8 @@ def scope_refusal(registry: ToolRegistry, actor, msgs: list[dict]) -> Response |
                        details={"scope": action.scope})
         header = (f'Bearer error="insufficient_scope", scope="mcp:read mcp:write", '
                   f'resource_metadata="{resource_metadata_url()}"')
+        arguments = msg["params"].get("arguments")
+        activity.refused(action, actor, arguments if isinstance(arguments, dict) else {}, activity.MCP, err)
         return rpc_error(403, msg.get("id"), RPC_INSUFFICIENT_SCOPE, err, header)
     return None
 

@@ -38,6 +38,8 @@ CORE_PLUGINS = {
     "core.webhooks": "app.webhooks.delivery",
     "core.notify": "app.notify.jobs",
     "core.oauth": "app.auth.oauth.prune",
+    "core.activity": "app.activity.actions",
+    "core.ai": "app.safety.actions",
 }
 
 

@@ -9,6 +9,7 @@ from app.plugin import current_actor
 from app.plugin import endpoints as service
 from app.plugin import sharing
 from app.plugin import schemas as s
+from app.plugin import endpoint_allowed
 from plugins.endpoints.views import detail, shared_detail, summary
 
 # -- arguments ------------------------------------------------------------------------------
@@ -137,7 +138,7 @@ def list_endpoints(limit: int, cursor: str | None) -> dict:
     account_id = current_actor().account_id
     rows = [(e, "owner") for e in service.list_owned(account_id, limit=service.MAX_ENDPOINTS)]
     rows += [(e, "shared") for e, _key in sharing.shared_rows(account_id)]
-    rows = sorted(rows, key=lambda r: r[0].id)
+    rows = sorted((r for r in rows if endpoint_allowed(r[0].id)), key=lambda r: r[0].id)  # a policy may narrow
     if cursor:
         rows = [r for r in rows if r[0].id > cursor]
     page = rows[:limit]

@@ -231,4 +231,26 @@ rotation. You can see and revoke connected clients in the dashboard under Settin
 Hosts without a browser can use the device login instead.
 """,
     },
+    "safety": {
+        "title": "Safety: activity, the AI write freeze, policies and quota",
+        "summary": "What a person sees of AI actions, and how they stop or narrow them.",
+        "text": """
+Every action on your account is on the activity trail (`activity_search`, and the dashboard's
+Settings → Activity): who (a person, an MCP key's label, an OAuth client's name), which surface,
+which tool, the outcome and error code, and the arguments without record data or secrets.
+Refusals are there too. Rows are kept 90 days.
+
+A person can **freeze AI writes** in Settings → AI: every write tool then answers
+`ai_writes_frozen` until they lift it; reads still work, and `help` and `subscription_get`
+say `ai_writes_frozen: true`. Do not retry a frozen write: tell the person.
+
+Each MCP key and OAuth connection can be **narrowed** by a person: read-only, some endpoints
+only, or the sandbox environment only. A call outside it answers `outside_policy` with the
+rule (`access`, `endpoints`, `environments`); `endpoints_list` shows only allowed endpoints,
+and tools with an `endpoint` argument must name one of them.
+
+Every tool result carries `_meta["minapi/quota"]` = `{used, limit, remaining, cycle_ends}`:
+warn the person before the plan's calls run out.
+""",
+    },
 }

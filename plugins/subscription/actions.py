@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from flask import current_app
 from marshmallow import Schema, fields, validate
-from sqlalchemy import func, select
 
 from app.plugin import Account
 from app.plugin import check_plan
 from app.plugin import current_actor
 from app.plugin import Forbidden
 from app.plugin import db
-from app.plugin import UsageCycle
-from app.plugin import cycle_bounds
+from app.plugin import is_frozen
+from app.plugin import cycle_usage
 
 
 class PlanView(Schema):
@@ -44,6 +43,8 @@ class Subscription(Schema):
     overage_cost = fields.Float(required=True, metadata={"description": "USD owed for overage calls so far."})
     self_service = fields.Boolean(required=True, metadata={"description": "Whether you may change plan yourself."})
     plans = fields.List(fields.Nested(PlanView), required=True)
+    ai_writes_frozen = fields.Boolean(required=True, metadata={"description": "true: a person froze every "
+                                                                             "AI write on this account."})
 
 
 class ChangeArgs(Schema):
@@ -68,17 +69,15 @@ def plan_view(name: str, spec: dict) -> dict:
 def view(account: Account) -> dict:
     plans = current_app.config["PLANS"]
     plan = plan_view(account.plan, plans[account.plan])
-    start, end = cycle_bounds(account.cycle_started_at or account.created_at)
-    used, overage = db.session.execute(select(func.coalesce(func.sum(UsageCycle.calls), 0),
-                                              func.coalesce(func.sum(UsageCycle.overage), 0)).where(
-        UsageCycle.account_id == account.id, UsageCycle.cycle_start == start)).one()  # the sum of the shards
+    start, end, used, overage = cycle_usage(account.id, account.cycle_started_at or account.created_at)
     return {"plan": account.plan, "currency": "USD", "price": plan["price"], "calls_per_cycle": plan["calls"],
             "overage_price": plan["overage_price"], "endpoint_lifetime_days": plan["endpoint_lifetime_days"],
             "cycle_start": start, "cycle_end": end, "calls_used": used,
             "calls_remaining": max(0, plan["calls"] - used), "overage_calls": overage,
             "overage_cost": round(overage * (plan["overage_price"] or 0), 6),
             "self_service": current_app.config["SELF_SERVICE_PLANS"],
-            "plans": [plan_view(n, spec) for n, spec in plans.items()]}
+            "plans": [plan_view(n, spec) for n, spec in plans.items()],
+            "ai_writes_frozen": is_frozen(account.id)}
 
 
 def _account() -> Account:

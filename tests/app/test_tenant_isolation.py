@@ -150,6 +150,10 @@ def test_account_wide_reads_never_show_another_accounts_logs_stats_or_archives(a
     assert stats["totals"]["calls"] == 1 and [k["endpoint"] for k in stats["keys"]] == ["Mine3"]
     assert attacker.api("GET", "/api/v1/subscription").json["calls_used"] == 1
     assert attacker.api("GET", "/api/v1/archives").json["archives"] == []
+    assert {e["actor"] for e in attacker.api("GET", "/api/v1/activity").json["activity"]} == {"attacker@example.com"}
+    for params in ({"actor": "victim@example.com"}, {"action": "api_call_get"}, {"outcome": "success"}):
+        rows = attacker.api("GET", "/api/v1/activity", query_string=params).json["activity"]
+        assert {e["actor"] for e in rows} <= {"attacker@example.com"}, params
     assert len(victim.api("GET", "/api/v1/archives").json["archives"]) == 1
 
     key = mcp_key(app, "attacker@example.com")
@@ -162,6 +166,7 @@ def test_account_wide_reads_never_show_another_accounts_logs_stats_or_archives(a
             "subscription": await client.call_tool("subscription_get", {}),
             "archives": await client.call_tool("archives_list", {}),
             "resend": await client.call_tool("logs_resend_webhook", {"log_id": secret_log}),
+            "activity": await client.call_tool("activity_search", {"actor": "victim@example.com"}),
         }
 
     with LiveServer(app) as server:
@@ -171,6 +176,7 @@ def test_account_wide_reads_never_show_another_accounts_logs_stats_or_archives(a
     assert out["stats"].structured_content["totals"]["calls"] == 1
     assert out["subscription"].structured_content["calls_used"] == 1
     assert out["archives"].structured_content["archives"] == []
+    assert out["activity"].structured_content["activity"] == []
     assert out["resend"].is_error and out["resend"].structured_content["error"]["code"] == "log_not_found"
 
 
@@ -185,6 +191,11 @@ ENDPOINTLESS = {
     "subscription_cancel": "acts on the caller's own account only (tests/plugins/subscription)",
     "mcp_keys_list": "tests/app/auth/test_mcp_keys.py", "mcp_keys_create": "tests/app/auth/test_mcp_keys.py",
     "mcp_keys_regenerate": "tests/app/auth/test_mcp_keys.py", "mcp_keys_delete": "tests/app/auth/test_mcp_keys.py",
+    # activity_search names an endpoint (covered by the registry-wide tests) and is probed account-wide above
+    "ai_controls": "tests/app/safety/test_policy.py", "ai_freeze": "acts on the caller's own account only",
+    "ai_unfreeze": "acts on the caller's own account only",
+    "ai_get_key_policy": "tests/app/safety/test_policy.py", "ai_set_key_policy": "tests/app/safety/test_policy.py",
+    "ai_get_grant_policy": "tests/app/safety/test_policy.py", "ai_set_grant_policy": "tests/app/safety/test_policy.py",
 }
 
 

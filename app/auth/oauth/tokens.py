@@ -120,4 +120,4 @@ def resolve(secret: str) -> Actor | None:
         db.session.execute(update(OAuthGrant).where(OAuthGrant.id == grant.id).values(last_used_at=now))
         db.session.commit()
     return Actor(account_id=grant.account_id, via=OAUTH, scopes=frozenset(row.scope.split()),
-                 credential_id=grant.id)
+                 credential_id=grant.id, label=grant.client.client_name or grant.client.client_id)

@@ -79,7 +79,8 @@ def test_kind_decides_mcp_exposure_and_annotations(tmp_path, fake_plugin):
               'fam.action(good, name="hidden", kind="write", http="POST /h", args=S, returns=S, mcp=False)'))
     app = create_app(base_config(tmp_path, PLUGINS=name))
     registry = app.extensions["minapi.tools"]
-    assert [a.tool_name for a in registry.mcp_actions()] == ["demo_r", "demo_w"]
+    # core's own always-on tools (activity_search) aside, only the read and the write reach MCP
+    assert [a.tool_name for a in registry.mcp_actions() if a.plugin == name] == ["demo_r", "demo_w"]
     r, w = registry.get_tool("demo_r"), registry.get_tool("demo_w")
     assert (r.annotations["readOnlyHint"], r.annotations["destructiveHint"], r.scope) == (True, False, "mcp:read")
     assert (w.annotations["readOnlyHint"], w.annotations["destructiveHint"], w.scope) == (False, False, "mcp:write")

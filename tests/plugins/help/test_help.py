@@ -5,7 +5,7 @@ import pytest
 from plugins.help.guide import TOPICS
 
 SPEC_TOPICS = ["getting-started", "endpoints", "fields", "environments", "keys", "data-api", "webhooks",
-               "notifications", "logs", "stats", "archives", "collaborators", "plans", "mcp", "oauth"]
+               "notifications", "logs", "stats", "archives", "collaborators", "plans", "mcp", "oauth", "safety"]
 
 
 def test_index_lists_every_topic_without_signing_in(client):

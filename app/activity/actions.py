@@ -1,0 +1,161 @@
+"""The `activity` family: `activity_search` / `GET /api/v1/activity`, and the 90-day pruning.
+
+A core family (always on): the trail is a safety control, not an optional feature. Every
+query is scoped to the caller's account. A credential whose policy lists some endpoints
+must name one of them (the runner checks it), so it never reads the trail of the others.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, time, timedelta, timezone
+
+from marshmallow import Schema, ValidationError, fields, validate
+from sqlalchemy import delete, select
+
+from app import cursors
+from app.activity.models import ActivityEntry
+from app.activity.record import OUTCOMES
+from app.auth.actor import current_actor
+from app.db import utcnow
+from app.errors import ValidationFailed
+from app.extensions import db
+from app.formats import parse_moment
+from app.tools import hookimpl
+
+KEEP = timedelta(days=90)
+
+
+class Moment(fields.String):
+    """An ISO 8601 date or date-time (UTC when no zone); a bare date as `to` means the whole day."""
+
+    def __init__(self, *, end: bool = False, **kw):
+        super().__init__(**kw)
+        self.end = end
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        try:
+            moment = parse_moment(text)
+        except ValueError:
+            raise ValidationError("not an ISO 8601 date or time") from None
+        if self.end and len(text) == 10:
+            moment = datetime.combine(moment.date(), time.max, tzinfo=timezone.utc)
+        return moment
+
+
+class SearchArgs(Schema):
+    actor = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200),
+                          metadata={"description": "Who: a person's email, an MCP key's label or id, an "
+                                                   "OAuth client's name or grant id."})
+    action = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64),
+                           metadata={"description": "A tool name, e.g. api_call_post."})
+    outcome = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(OUTCOMES),
+                            metadata={"description": "success, refused (401/403: scope, freeze, policy, "
+                                                     "rights) or failed (any other error)."})
+    endpoint = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=120),
+                             metadata={"description": "Only actions naming this endpoint (id, slug or name)."})
+    start = Moment(data_key="from", load_default=None, allow_none=True,
+                   metadata={"description": "ISO 8601; at or after.", "format": "date-time"})
+    end = Moment(end=True, data_key="to", load_default=None, allow_none=True,
+                 metadata={"description": "ISO 8601; at or before (a date: the whole day).", "format": "date-time"})
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    cursor = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+
+
+class Entry(Schema):
+    time = fields.DateTime(required=True)
+    actor_kind = fields.String(required=True, metadata={"description": "person, mcp_key or oauth."})
+    actor_id = fields.String(allow_none=True, metadata={"description": "The MCP key or OAuth grant id."})
+    actor = fields.String(required=True, metadata={"description": "Email, key label or client name."})
+    surface = fields.String(required=True, metadata={"description": "dashboard, rest or mcp."})
+    action = fields.String(required=True)
+    outcome = fields.String(required=True)
+    error_code = fields.String(allow_none=True)
+    endpoint = fields.String(allow_none=True)
+    arguments = fields.Dict(required=True, metadata={"description": "Without record data or secrets."})
+
+
+class Page(Schema):
+    activity = fields.List(fields.Nested(Entry), required=True)
+    has_more = fields.Boolean(required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+def row(entry: ActivityEntry) -> dict:
+    return {"time": entry.created_at, "actor_kind": entry.actor_kind, "actor_id": entry.actor_id,
+            "actor": entry.actor_name, "surface": entry.surface, "action": entry.action, "outcome": entry.outcome,
+            "error_code": entry.error_code, "endpoint": entry.endpoint, "arguments": json.loads(entry.arguments)}
+
+
+def endpoint_names(account_id: str, ref: str) -> list[str]:
+    """Every name the caller may have used for the endpoint `ref` (id, slug, name). An endpoint that
+    is gone is still found by what its rows say; one never seen is `endpoint_not_found`, as elsewhere."""
+    from app.gateway.endpoints import EndpointNotFound
+    from app.gateway.sharing import find_visible
+
+    try:
+        ep = find_visible(account_id, ref).endpoint
+    except EndpointNotFound:
+        seen = db.session.scalar(select(ActivityEntry.seq).where(ActivityEntry.account_id == account_id,
+                                                                 ActivityEntry.endpoint == ref).limit(1))
+        if seen is None:
+            raise
+        return [ref]
+    return list({ref, ep.id, ep.slug, ep.name})
+
+
+def search(actor: str | None, action: str | None, outcome: str | None, endpoint: str | None,
+           start: datetime | None, end: datetime | None, limit: int, cursor: str | None) -> dict:
+    """Search the activity trail of your account, newest first: every action a person, an MCP key or
+    an OAuth client ran on the dashboard, REST or MCP, refusals included (frozen writes, policy,
+    scope). Filter by actor, action (tool name), outcome (success/refused/failed), endpoint and
+    from/to (ISO 8601). Kept 90 days. Pages with limit and cursor."""
+    account_id = current_actor().account_id
+    if start and end and start > end:
+        raise ValidationFailed("'from' must be before 'to'.", details={"from": ["after 'to'"]})
+    stmt = select(ActivityEntry).where(ActivityEntry.account_id == account_id)
+    if actor:
+        stmt = stmt.where((ActivityEntry.actor_name == actor) | (ActivityEntry.actor_id == actor))
+    if action:
+        stmt = stmt.where(ActivityEntry.action == action)
+    if outcome:
+        stmt = stmt.where(ActivityEntry.outcome == outcome)
+    if endpoint:
+        stmt = stmt.where(ActivityEntry.endpoint.in_(endpoint_names(account_id, endpoint)))
+    if start:
+        stmt = stmt.where(ActivityEntry.created_at >= start)
+    if end:
+        stmt = stmt.where(ActivityEntry.created_at <= end)
+    after = cursors.decode("a", cursor)
+    if after is not None:
+        stmt = stmt.where(ActivityEntry.seq < after)
+    entries = list(db.session.scalars(stmt.order_by(ActivityEntry.seq.desc()).limit(limit + 1)))
+    more = len(entries) > limit
+    entries = entries[:limit]
+    return {"activity": [row(e) for e in entries], "has_more": more,
+            "next_cursor": cursors.encode("a", entries[-1].seq) if more else None}
+
+
+def prune(job) -> None:
+    """Delete activity older than 90 days (the worker runs this every hour; one indexed DELETE)."""
+    db.session.execute(delete(ActivityEntry).where(ActivityEntry.created_at < utcnow() - KEEP))
+
+
+@hookimpl
+def register_tools(tools):
+    fam = tools.family("activity", summary="The activity trail: what each person and AI client did.")
+    fam.action(search, kind="read", http="GET /activity", args=SearchArgs, returns=Page,
+               title="Search the activity trail")
+
+
+@hookimpl
+def register_jobs(jobs):
+    jobs.periodic("activity.prune", prune, every=timedelta(hours=1))
+
+
+@hookimpl
+def register_blueprints(app):
+    from app.activity import views
+
+    views.install(app)
