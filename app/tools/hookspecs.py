@@ -68,3 +68,16 @@ def register_jobs(jobs) -> None:
     :param jobs: the :class:`app.jobs.registry.JobRegistry` of this app.
     :return: nothing; contribute through ``jobs``.
     """
+
+
+@hookspec
+def account_deleting(account_id) -> None:
+    """Remove what the plugin keeps for an account outside the database (files, remote objects).
+
+    Called by the ``account_delete`` action, inside its transaction, before the account's rows
+    are deleted (the plugin's own rows that cascade from the account or its endpoints go with
+    them). Raising an ``AppError`` stops the deletion; nothing is deleted then.
+
+    :param account_id: the id (``acc_…``) of the account being deleted.
+    :return: nothing.
+    """
