@@ -10,10 +10,16 @@
       button.type = "button";
       button.className = "copy secondary";
       button.textContent = "Copy";
-      button.setAttribute("aria-label", "Copy " + (source.dataset.copy || "text"));
+      var what = document.createElement("span");
+      what.className = "sr-only";
+      what.textContent = " " + (source.dataset.copy || "text");
+      button.appendChild(what);
       button.addEventListener("click", function () {
         var text = source.textContent;
-        var done = function () { button.textContent = "Copied"; setTimeout(function () { button.textContent = "Copy"; }, 2000); };
+        var done = function () {
+          button.firstChild.nodeValue = "Copied";
+          setTimeout(function () { button.firstChild.nodeValue = "Copy"; }, 2000);
+        };
         if (navigator.clipboard && window.isSecureContext) {
           navigator.clipboard.writeText(text).then(done, function () { fallback(text); done(); });
         } else { fallback(text); done(); }
