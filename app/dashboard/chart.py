@@ -5,19 +5,20 @@ from __future__ import annotations
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 720, 240, 44, 24, 12
 
 
-def nice_max(value: int) -> int:
-    """The axis top: 1, 2 or 5 times a power of ten, at least the value (and at least 4)."""
-    top = 1
+def nice_step(value: float) -> int:
+    """The smallest of 1, 2, 5, 10, 20, 50, … at least `value`."""
+    power = 1
     while True:
         for step in (1, 2, 5):
-            if top * step >= max(value, 4):
-                return top * step
-        top *= 10
+            if power * step >= value:
+                return power * step
+        power *= 10
 
 
 def daily_chart(days: list[dict]) -> dict:
     """Stacked bars (successes below, failures above) with y-axis ticks; geometry for the template."""
-    peak = nice_max(max((d["calls"] for d in days), default=0))
+    step = nice_step(max((d["calls"] for d in days), default=0) / 4)
+    peak = step * 4  # four even gridlines with round labels
     plot_w, plot_h = WIDTH - LEFT - 8, HEIGHT - BOTTOM - TOP
     slot = plot_w / max(len(days), 1)
     bars = []
@@ -31,6 +32,6 @@ def daily_chart(days: list[dict]) -> dict:
                      "bad_y": round(base - ok_h - bad_h, 1), "bad_h": round(bad_h, 1),
                      "calls": day["calls"], "successes": day["successes"], "failures": day["failures"],
                      "show_label": i % 5 == 0 or i == len(days) - 1})
-    ticks = [{"value": peak * k // 4, "y": round(TOP + plot_h - plot_h * k / 4, 1)} for k in range(5)]
+    ticks = [{"value": step * k, "y": round(TOP + plot_h - plot_h * k / 4, 1)} for k in range(5)]
     return {"width": WIDTH, "height": HEIGHT, "left": LEFT, "top": TOP, "bottom": TOP + plot_h,
             "right": WIDTH - 8, "bars": bars, "ticks": ticks, "peak": peak}
