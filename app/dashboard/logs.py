@@ -18,7 +18,8 @@ FILTERS = ("query", "environment", "status", "key", "from", "to", "date_basis", 
 def logs(api):
     ep = run("endpoints_get", {"endpoint": api})
     filters = {name: request.args.get(name) or None for name in FILTERS}
-    result, err = attempt("logs_search", {**filters, "endpoint": ep["id"], "limit": 25})
+    given = {name: value for name, value in filters.items() if value}
+    result, err = attempt("logs_search", {**given, "endpoint": ep["id"], "limit": 25})
     return page("dashboard/logs.html", err.status if err else 200, ep=ep, filters=filters,
                 result=result or {"logs": [], "next_cursor": None}, errors={"search": err} if err else {})
 

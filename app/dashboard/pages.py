@@ -50,7 +50,7 @@ def run(tool: str, raw: dict) -> dict:
     action = current_app.extensions["minapi.tools"].get_tool(tool)
     if action is None:
         raise NotFound("This part of minapi is not enabled on this instance.", code="not_enabled")
-    return runner.run(action, g.person, {k: v for k, v in raw.items() if v is not None})
+    return runner.run(action, g.person, raw)
 
 
 def act(tool: str, raw: dict) -> tuple[dict | None, AppError | None]:

@@ -30,7 +30,7 @@ def update_profile():
     form = request.form
     raw = {"display_name": form.get("display_name") or None, "email": form.get("email") or None,
            "new_password": form.get("new_password") or None, "current_password": form.get("current_password") or None}
-    _, err = act("account_update", raw)
+    _, err = act("account_update", {name: value for name, value in raw.items() if value is not None})
     if err:
         return profile_page({"profile": err}, err.status)
     flash("Profile saved.")

@@ -130,3 +130,39 @@ def test_subscription_change_is_offered_only_with_self_service(make_app):
     assert "Subscription: pro" in client.get("/settings/subscription").get_data(as_text=True)
     post(client, "/settings/subscription/cancel", {}, "/settings/subscription")
     assert "Subscription: free" in client.get("/settings/subscription").get_data(as_text=True)
+
+
+def test_webhook_and_notifications_are_saved_and_removed(person):
+    slug, _, _ = create(person)
+    saved = post(person, f"/apis/{slug}/env/sandbox", {"webhook_url": "https://example.com/hook",
+                                                       "auth_header": "X-Token", "auth_value": "s3cret",
+                                                       "on_failed_call": "on", "email": "ops@example.com"})
+    assert saved.status_code == 302
+    got = person.get(f"/api/v1/endpoints/{slug}").json["environments"]["sandbox"]
+    assert got["webhook"] == {"url": "https://example.com/hook", "auth_header": "X-Token", "auth_value_set": True}
+    assert got["notifications"]["on_failed_call"] is True and got["notifications"]["email"] == "ops@example.com"
+    bad = post(person, f"/apis/{slug}/env/sandbox", {"webhook_url": "ftp://nope"})
+    assert bad.status_code == 400 and "webhook" in unescape(bad.get_data(as_text=True))
+    post(person, f"/apis/{slug}/env/sandbox", {"webhook_url": ""})
+    assert person.get(f"/api/v1/endpoints/{slug}").json["environments"]["sandbox"]["webhook"] is None
+
+
+def test_profile_changes_need_the_current_password_for_email_and_password(person):
+    wrong = post(person, "/settings/profile", {"display_name": "Ada L", "email": "ada2@example.com",
+                                               "current_password": "nope"}, "/settings/profile")
+    html = unescape(wrong.get_data(as_text=True))
+    assert wrong.status_code == 403 and "not right" in html and 'value="ada2@example.com"' in html
+    ok = post(person, "/settings/profile", {"display_name": "Ada L", "email": "ada2@example.com",
+                                            "current_password": "correct horse battery"}, "/settings/profile")
+    assert ok.status_code == 302
+    page = person.get("/settings/profile").get_data(as_text=True)
+    assert "ada2@example.com" in page and "Ada L" in page
+
+
+def test_log_filters_are_validated_by_the_action_and_kept(person):
+    slug, _, _ = create(person)
+    resp = person.get(f"/apis/{slug}/logs?from=garbage&query=kept+words&status=failed")
+    html = unescape(resp.get_data(as_text=True))
+    assert resp.status_code == 400 and 'role="alert"' in html
+    assert 'value="kept words"' in html and 'value="garbage"' in html
+    assert person.get(f"/apis/{slug}/stats?month=2026-13").status_code == 400
