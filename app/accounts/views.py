@@ -8,7 +8,6 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 
 from app.accounts import services
 from app.accounts.forms import LoginForm, LogoutForm, SignupForm
-from app.auth.actor import session_actor
 from app.errors import AppError
 from app.extensions import db, limiter
 

@@ -14,7 +14,7 @@ from flask import current_app, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 
 from app.auth.actor import session_actor
-from app.errors import AppError, NotFound
+from app.errors import AppError, NotFound, ValidationFailed
 from app.tools import runner
 
 
@@ -50,7 +50,19 @@ def run(tool: str, raw: dict) -> dict:
     action = current_app.extensions["minapi.tools"].get_tool(tool)
     if action is None:
         raise NotFound("This part of minapi is not enabled on this instance.", code="not_enabled")
+    if has_nul(raw):  # no name, id or text can hold it; PostgreSQL would refuse it mid-query
+        raise ValidationFailed("A value contains the NUL character, which nothing in minapi can hold.")
     return runner.run(action, g.person, raw)
+
+
+def has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(has_nul(v) for v in value)
+    return False
 
 
 def act(tool: str, raw: dict) -> tuple[dict | None, AppError | None]:

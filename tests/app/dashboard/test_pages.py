@@ -11,7 +11,6 @@ import pytest
 
 from tests.conftest import csrf_from, signup
 
-TOKEN = re.compile(r'name="csrf-token" content="([^"]+)"')
 
 
 def post(client, path, data=None, page="/"):
@@ -88,9 +87,11 @@ def test_pages_need_a_signed_in_person(client):
     assert client.get("/help").status_code == 200
 
 
-def test_unknown_endpoint_is_a_404_page_not_a_500(person):
-    for path in ["/apis/nope", "/apis/nope/keys", "/apis/nope/logs", "/apis/nope/stats", "/apis/%00x/archives"]:
-        assert person.get(path).status_code == 404, path
+def test_unknown_or_impossible_endpoint_is_a_404_or_400_never_a_500(person):
+    for path in ["/apis/nope", "/apis/nope/keys", "/apis/nope/logs", "/apis/nope/stats", "/apis/%00x/archives",
+                 "/apis/%00x", "/apis/%00x/logs?query=a%00b"]:
+        assert person.get(path).status_code in (400, 404), path
+    assert post(person, "/apis", {"name": "a\x00b"}).status_code == 400
 
 
 def test_delete_account_needs_the_password_and_removes_everything(app, person):
