@@ -185,6 +185,8 @@ ENDPOINTLESS = {
     "subscription_cancel": "acts on the caller's own account only (tests/plugins/subscription)",
     "mcp_keys_list": "tests/app/auth/test_mcp_keys.py", "mcp_keys_create": "tests/app/auth/test_mcp_keys.py",
     "mcp_keys_regenerate": "tests/app/auth/test_mcp_keys.py", "mcp_keys_delete": "tests/app/auth/test_mcp_keys.py",
+    "account_update": "tests/app/dashboard/test_pages.py (another account is untouched)",
+    "account_delete": "tests/app/dashboard/test_pages.py (another account is untouched)",
 }
 
 

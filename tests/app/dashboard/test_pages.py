@@ -167,3 +167,30 @@ def test_log_filters_are_validated_by_the_action_and_kept(person):
     assert resp.status_code == 400 and 'role="alert"' in html
     assert 'value="kept words"' in html and 'value="garbage"' in html
     assert person.get(f"/apis/{slug}/stats?month=2026-13").status_code == 400
+
+
+def test_deleting_or_changing_an_account_leaves_other_accounts_alone(app):
+    """Bob owns an endpoint shared with Ada; Ada renames herself, then deletes her account:
+    Bob's account, endpoint, records and keys stay, and only Ada's invitation goes."""
+    bob = app.test_client()
+    signup(bob, email="bob@example.com", name="Bob")
+    slug, sandbox, _ = create(bob, "Shop")
+    bob.post(f"/api/v1/data/{slug}", json={"item": "kept"}, headers={"Authorization": f"Bearer {sandbox}"})
+    key = post(bob, f"/apis/{slug}/keys", {"name": "partner", "read": "on"}, f"/apis/{slug}/keys")
+    assert key.status_code == 200
+    key_id = bob.get(f"/api/v1/collaborators/{slug}/keys").json["keys"][0]["id"]
+    post(bob, f"/apis/{slug}/collaborators", {"email": "ada@example.com", "key": key_id}, f"/apis/{slug}/collaborators")
+    from tests.plugins.collaborators.test_invitations import accept_as, outbox_links, run_worker
+
+    run_worker(app)
+    ada, accepted = accept_as(app, outbox_links(app)[0], "ada@example.com")
+    assert accepted.status_code == 302
+    assert "Shop" in ada.get("/").get_data(as_text=True)
+    post(ada, "/settings/profile", {"display_name": "Ada L"}, "/settings/profile")
+    assert "Hello, Bob" in bob.get("/").get_data(as_text=True)
+    assert post(ada, "/settings/profile/delete", {"password": "bob's password"}, "/settings/profile").status_code == 302
+    assert bob.get(f"/apis/{slug}").status_code == 200
+    assert bob.get(f"/api/v1/collaborators/{slug}/keys").json["keys"][0]["name"] == "partner"
+    got = bob.get(f"/api/v1/data/{slug}", headers={"Authorization": f"Bearer {sandbox}"})
+    assert [r["data"]["item"] for r in got.json["data"]] == ["kept"]
+    assert bob.get(f"/api/v1/collaborators/{slug}/invitations").json["invitations"] == []
