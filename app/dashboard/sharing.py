@@ -18,8 +18,9 @@ def keys_page(api: str, *, new_key=None, errors=None, status=200):
     ep = run("endpoints_get", {"endpoint": api})
     keys = run("collaborators_list_keys", {"endpoint": ep["id"], "limit": 100})["keys"]
     errors = errors or {}
+    extra = {"values": {}} if new_key else {}  # made: the form starts empty again
     return page("dashboard/keys.html", max(status, error_status(errors)), ep=ep, keys=keys, new_key=new_key,
-                errors=errors)
+                errors=errors, **extra)
 
 
 @bp.get("/apis/<api>/keys")
