@@ -96,6 +96,9 @@ def register_blueprints(app: Flask) -> None:
     from app.auth import oauth
 
     oauth.init_app(app)
+    from app import dashboard
+
+    dashboard.register(app)
     app.extensions["minapi.plugins"].hook.register_blueprints(app=app)
     from app import ops
 

@@ -8,7 +8,6 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 
 from app.accounts import services
 from app.accounts.forms import LoginForm, LogoutForm, SignupForm
-from app.auth.actor import session_actor
 from app.errors import AppError
 from app.extensions import db, limiter
 
@@ -33,13 +32,11 @@ def sign_in(account_id: str) -> None:
 
 @bp.get("/")
 def home():
-    actor = session_actor()
-    if actor is None:
-        return redirect(url_for("accounts.login"))
-    from app.accounts.models import Account
+    """The APIs page (the dashboard's home)."""
+    from app.dashboard.apis import apis_page
+    from app.dashboard.pages import person_required
 
-    account = db.session.get(Account, actor.account_id)
-    return render_template("accounts/home.html", account=account)
+    return person_required(apis_page)()
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -1,29 +1,28 @@
-"""Dashboard page `/settings/ai`: MCP keys (create, regenerate, delete) and the config snippets."""
+"""Settings → AI integration (`/settings/ai`): the Claude, ChatGPT and CLI / IDE tabs, MCP keys
+(Generate, Regenerate, Delete through the `mcp_keys` actions) and the sections other parts add.
+
+Other parts add a section below the tabs by appending a template name to
+`app.extensions["minapi.settings_ai_sections"]` (the connected AI clients are one).
+"""
 
 from __future__ import annotations
 
 import json
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import Length
 
-from app.auth import mcp_keys
-from app.auth.actor import session_actor
-from app.errors import AppError
-from app.extensions import db
+from app.dashboard.pages import act, page, person_required, run
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
+TABS = {"claude": "Claude", "chatgpt": "ChatGPT", "cli": "CLI / IDE"}
 
 
 class CreateKeyForm(FlaskForm):
     label = StringField("Label", default="Claude Code", validators=[Length(min=1, max=100)])
     read_only = BooleanField("Read-only (mcp:read)")
-
-
-class ConfirmForm(FlaskForm):
-    """CSRF token only."""
 
 
 def snippets(key: str) -> dict:
@@ -33,65 +32,48 @@ def snippets(key: str) -> dict:
             "claude_cli": f'claude mcp add --transport http minapi {url} --header "x-api-key: {key}"'}
 
 
-def require_person():
-    actor = session_actor()
-    if actor is None:
-        return None, redirect(url_for("accounts.login", next=url_for("settings.ai")))
-    return actor, None
-
-
-def render_page(actor, *, new_key=None, new_plaintext=None, form=None, status=200):
-    return render_template("settings/ai.html", keys=mcp_keys.list_for(actor.account_id),
-                           form=form or CreateKeyForm(), confirm=ConfirmForm(), new_key=new_key,
-                           snippet=snippets(new_plaintext or "tm_mcp_…"), new_plaintext=new_plaintext,
-                           extra_sections=current_app.extensions.get("minapi.settings_ai_sections", [])), status
+def render_page(*, new_key=None, form=None, errors=None, status=200, tab=None):
+    tab = tab or request.args.get("tab") or ("cli" if new_key or errors else "claude")
+    return page("settings/ai.html", status, keys=run("mcp_keys_list", {})["keys"], form=form or CreateKeyForm(),
+                new_key=new_key, config_snippet=snippets(new_key["key"] if new_key else "tm_mcp_…"),
+                new_plaintext=new_key["key"] if new_key else None, tabs=TABS,
+                tab=tab if tab in TABS else "claude", errors=errors or {},
+                connector_url=current_app.config["BASE_URL"] + "/api/mcp",
+                extra_sections=current_app.extensions.get("minapi.settings_ai_sections", []))
 
 
 @bp.get("/ai")
+@person_required
 def ai():
-    actor, redirect_to = require_person()
-    return redirect_to or render_page(actor)
+    return render_page()
 
 
 @bp.post("/ai/keys")
+@person_required
 def create_key():
-    actor, redirect_to = require_person()
-    if redirect_to:
-        return redirect_to
     form = CreateKeyForm()
-    if not form.validate_on_submit():
-        return render_page(actor, form=form, status=400)
-    try:
-        key, plaintext = mcp_keys.create(actor.account_id, form.label.data, read_only=form.read_only.data)
-        db.session.commit()
-    except AppError as err:
-        db.session.rollback()
+    key, err = act("mcp_keys_create", {"label": form.label.data or "", "read_only": bool(form.read_only.data)})
+    if err:
         form.label.errors = [err.message]
-        return render_page(actor, form=form, status=err.status)
+        return render_page(form=form, errors={"create": err}, status=err.status)
     # Rendered, not redirected: the key must never pass through the (signed, not encrypted) session cookie.
-    return render_page(actor, new_key=key, new_plaintext=plaintext)
+    return render_page(new_key=key)
 
 
 @bp.post("/ai/keys/<key_id>/regenerate")
+@person_required
 def regenerate_key(key_id):
-    actor, redirect_to = require_person()
-    if redirect_to:
-        return redirect_to
-    if not ConfirmForm().validate_on_submit():
-        return render_page(actor, status=400)
-    key, plaintext = mcp_keys.regenerate(actor.account_id, key_id)
-    db.session.commit()
-    return render_page(actor, new_key=key, new_plaintext=plaintext)
+    key, err = act("mcp_keys_regenerate", {"key_id": key_id})
+    if err:
+        return render_page(errors={f"key-{key_id}": err}, status=err.status)
+    return render_page(new_key=key)
 
 
 @bp.post("/ai/keys/<key_id>/delete")
+@person_required
 def delete_key(key_id):
-    actor, redirect_to = require_person()
-    if redirect_to:
-        return redirect_to
-    if not ConfirmForm().validate_on_submit():
-        return render_page(actor, status=400)
-    mcp_keys.delete(actor.account_id, key_id)
-    db.session.commit()
+    _, err = act("mcp_keys_delete", {"key_id": key_id})
+    if err:
+        return render_page(errors={f"key-{key_id}": err}, status=err.status)
     flash("Key deleted. Tools that used it have lost access.")
-    return redirect(url_for("settings.ai"))
+    return redirect(url_for("settings.ai", tab="cli"))

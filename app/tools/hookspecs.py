@@ -84,3 +84,16 @@ def find_archived_logs(endpoint, log_id, record_id, limit) -> list | None:
     :param limit: at most this many rows, newest first.
     :return: a list of log rows (dicts as ``app.log_rows`` makes them), or None.
     """
+
+
+@hookspec
+def account_deleting(account_id) -> None:
+    """Remove what the plugin keeps for an account outside the database (files, remote objects).
+
+    Called by the ``account_delete`` action, inside its transaction, before the account's rows
+    are deleted (the plugin's own rows that cascade from the account or its endpoints go with
+    them). Raising an ``AppError`` stops the deletion; nothing is deleted then.
+
+    :param account_id: the id (``acc_…``) of the account being deleted.
+    :return: nothing.
+    """

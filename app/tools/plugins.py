@@ -33,6 +33,7 @@ BUILTIN_PLUGINS = {
 # Parts of core that contribute actions through the same registry; always on.
 CORE_PLUGINS = {
     "core.mcp_keys": "app.auth.mcp_key_actions",
+    "core.account": "app.accounts.actions",
     "core.jobs": "app.jobs.core",
     "core.mail": "app.mail",
     "core.webhooks": "app.webhooks.delivery",

@@ -34,6 +34,13 @@ def register_blueprints(app):
 
 
 @hookimpl
+def account_deleting(account_id):
+    from plugins.archives.services import delete_account_files
+
+    delete_account_files(account_id)
+
+
+@hookimpl
 def register_jobs(jobs):
     from datetime import timedelta
 

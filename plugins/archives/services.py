@@ -155,3 +155,14 @@ def delete_files(row: ArchiveFile) -> None:
     store = storage()
     for fmt in ("jsonl", "csv"):
         store.delete(row.key(fmt))
+
+
+def delete_account_files(account_id: str) -> int:
+    """Delete every archive file of an account (rows and files); the account is being deleted."""
+    rows = list(db.session.scalars(select(ArchiveFile).where(ArchiveFile.account_id == account_id)))
+    for row in rows:
+        db.session.delete(row)
+    db.session.flush()  # a database refusal surfaces before any file is gone
+    for row in rows:
+        delete_files(row)
+    return len(rows)

@@ -196,6 +196,8 @@ ENDPOINTLESS = {
     "ai_unfreeze": "acts on the caller's own account only",
     "ai_get_key_policy": "tests/app/safety/test_policy.py", "ai_set_key_policy": "tests/app/safety/test_policy.py",
     "ai_get_grant_policy": "tests/app/safety/test_policy.py", "ai_set_grant_policy": "tests/app/safety/test_policy.py",
+    "account_update": "tests/app/dashboard/test_pages.py (another account is untouched)",
+    "account_delete": "tests/app/dashboard/test_pages.py (another account is untouched)",
 }
 
 

@@ -30,7 +30,7 @@ def test_plugins_setting_limits_builtins_too(make_app, fake_plugin):
     name, _ = fake_plugin(NOTES)
     app = make_app(PLUGINS=name)
     plugins = {a.plugin for a in app.extensions["minapi.tools"].actions()}
-    assert plugins == {name, "core.mcp_keys", "core.activity", "core.ai"}  # core families are always on
+    assert plugins == {name, "core.mcp_keys", "core.activity", "core.ai", "core.account"}  # core families are always on
     assert app.test_client().get("/api/v1/help").status_code == 404
 
 
