@@ -41,3 +41,4 @@ def install(app) -> None:
     app.register_blueprint(bp)
     app.extensions.setdefault("minapi.dashboard_links", []).append(
         {"url": "/settings/activity", "label": "Activity: what each person and AI client did"})
+    app.extensions.setdefault("minapi.settings_links", []).append(("activity.page", "Activity"))
