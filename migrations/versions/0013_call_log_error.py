@@ -5,13 +5,13 @@ could not say which fields failed. `call_logs.error` holds `{"message", "details
 failed call (null for a success), written with the log in the call's one transaction.
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0010
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0013'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

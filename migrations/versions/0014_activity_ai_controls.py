@@ -1,13 +1,13 @@
 """activity trail and AI controls (freeze, per-credential policy)
 
 Revision ID: 0014
-Revises: 0009
+Revises: 0013
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0014'
-down_revision = '0009'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

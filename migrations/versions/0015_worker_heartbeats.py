@@ -1,7 +1,7 @@
 """worker heartbeats: each job worker notes when it was last alive (for /readyz)
 
 Revision ID: 0015
-Revises: 0009
+Revises: 0014
 
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0015'
-down_revision = '0009'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
