@@ -14,6 +14,7 @@ import json
 from flask import Blueprint, Flask, Response, current_app, request
 
 from app.auth.resolve import header_actor
+from app.body import MAX_DEPTH, parse, read_raw
 from app.errors import AppError, Unauthorized
 from app.tools.mcp import ENVIRON_ACTOR, MCP_PATH, McpBridge
 from app.tools.registry import ToolRegistry
@@ -21,6 +22,8 @@ from app.tools.registry import ToolRegistry
 # JSON-RPC error codes for refusals at the HTTP layer (clear of the SDK's own codes).
 RPC_INSUFFICIENT_SCOPE = -32003
 RPC_UNAUTHORIZED = -32004
+RPC_PARSE_ERROR = -32700
+ENVELOPE_DEPTH = 4  # a batch, the message, params, arguments: the arguments themselves get MAX_DEPTH
 
 
 def resource_metadata_url() -> str:
@@ -36,13 +39,19 @@ def rpc_error(status: int, rpc_id, rpc_code: int, err: AppError, www_authenticat
 
 
 def messages(body: bytes) -> list[dict]:
-    """The JSON-RPC messages in a body (one, or a batch from old clients); [] if unreadable."""
-    try:
-        payload = json.loads(body) if body else None
-    except (ValueError, UnicodeDecodeError):
-        return []
+    """The JSON-RPC messages in a body (one, or a batch from old clients); raises AppError when the
+    body is not JSON we accept (body.parse's rules; NUL and surrogates in strings are left to the
+    tools, which answer them with a validation_failed result)."""
+    payload = parse(body, max_depth=MAX_DEPTH + ENVELOPE_DEPTH, check_strings=False) if body.strip() else None
     items = payload if isinstance(payload, list) else [payload]
     return [m for m in items if isinstance(m, dict)]
+
+
+def parse_error(err: AppError) -> Response:
+    """JSON-RPC's answer to a body it cannot take (-32700), with our error code in `data`."""
+    body = {"jsonrpc": "2.0", "id": None,
+            "error": {"code": RPC_PARSE_ERROR, "message": err.message, "data": {"code": err.code, **err.details}}}
+    return Response(json.dumps(body), status=err.status, mimetype="application/json")
 
 
 def unauthorized(rpc_id, err: Unauthorized | None) -> Response:
@@ -83,8 +92,12 @@ def register_mcp(app: Flask, registry: ToolRegistry) -> None:
                            code="method_not_allowed", status=405)
             return Response(json.dumps(err.to_dict()), status=405, mimetype="application/json",
                             headers={"Allow": "POST"})
-        body = request.get_data(cache=True)
-        msgs = messages(body)
+        unreadable = None
+        try:
+            body = read_raw(request)
+            msgs = messages(body)
+        except AppError as err:
+            body, msgs, unreadable = b"", [], err
         first_id = msgs[0].get("id") if msgs else None
         try:
             actor = header_actor()
@@ -92,6 +105,8 @@ def register_mcp(app: Flask, registry: ToolRegistry) -> None:
             return unauthorized(first_id, err)
         if actor is None:
             return unauthorized(first_id, None)
+        if unreadable is not None:
+            return parse_error(unreadable)
         refusal = scope_refusal(registry, actor, msgs)
         if refusal is not None:
             return refusal

@@ -8,6 +8,7 @@ from datetime import date, datetime, timezone
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select, tuple_
 
+from app import cursors
 from app.auth.actor import current_actor
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
@@ -93,12 +94,12 @@ def encode_cursor(row: ArchiveFile) -> str:
 
 def decode_cursor(cursor: str) -> tuple[date, int]:
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        raw = cursors.unwrap(cursor)
         day, _, ident = raw[1:].partition("|")
         if raw[0] != "a":
             raise ValueError
-        return date.fromisoformat(day), int(ident)
-    except (ValueError, IndexError, UnicodeDecodeError):
+        return date.fromisoformat(day), cursors.number(ident)
+    except (ValueError, IndexError, UnicodeError):
         raise ValidationFailed("The cursor is not valid; use next_cursor from the previous page.",
                                details={"cursor": ["not a cursor from this tool"]}) from None
 

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from app.auth.actor import current_actor
 from app import cursors
-from app.formats import parse_moment
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.gateway import endpoints as ep_service
 from app.gateway.models import ENVIRONMENTS, CallLog, EndpointKey
 from app.gateway.visibility import endpoint_for_logs, visible_logs
 from app.search import matches
+from app.tools.schemas import Moment
 from plugins.endpoints import schemas as s
 from plugins.logs.rows import LogRow, as_rows
 
@@ -29,17 +29,6 @@ ID = validate.Length(min=1, max=40)
 
 class LogNotFound(NotFound):
     code, message = "log_not_found", "No call log with this id in your account."
-
-
-class Moment(fields.String):
-    """An ISO 8601 date or date-time; a time without a zone is UTC."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            return parse_moment(text)
-        except ValueError:
-            raise ValidationError("not an ISO 8601 date or time") from None
 
 
 class LookupArgs(Schema):
@@ -63,8 +52,9 @@ class SearchArgs(s.Page):
                                                  "or name, or 'owner'."})
     start = Moment(data_key="from", load_default=None, allow_none=True,
                    metadata={"description": "ISO 8601; calls at or after this time.", "format": "date-time"})
-    end = Moment(data_key="to", load_default=None, allow_none=True,
-                 metadata={"description": "ISO 8601; calls at or before this time.", "format": "date-time"})
+    end = Moment(data_key="to", load_default=None, allow_none=True, end=True,
+                 metadata={"description": "ISO 8601; calls at or before this time (a date alone: to the end "
+                                          "of that UTC day).", "format": "date-time"})
     date_basis = fields.String(load_default="created", validate=validate.OneOf(["created", "processed"]),
                                metadata={"description": "Which time from/to apply to: created (default, "
                                                         "when the call arrived) or processed."})
