@@ -163,7 +163,8 @@ def read_raw(request) -> bytes:
         return request.get_data(cache=True)
     except RequestEntityTooLarge:
         raise AppError("The body is too large.", code="payload_too_large", status=413) from None
-    except (OSError, ValueError) as exc:  # Werkzeug's and gunicorn's errors for a broken chunked body
+    except Exception as exc:  # noqa: BLE001 - only the transfer can fail here: Werkzeug raises OSError or
+        # ValueError for a broken chunked body, gunicorn its own ParseException (a plain Exception)
         raise InvalidJSON(f"The body could not be read: {exc}"[:200]) from None
 
 
