@@ -79,6 +79,48 @@ def scope_refusal(registry: ToolRegistry, actor, msgs: list[dict]) -> Response |
     return None
 
 
+TRANSPORT_CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+                   406: "not_acceptable", 415: "unsupported_media_type", 421: "misdirected_request"}
+
+
+def json_errors(sdk_app):
+    """The SDK answers a few transport refusals (a wrong Content-Type or Accept, a foreign Host or
+    Origin) in plain text; they leave as JSON-RPC errors in JSON with the SDK's message and our
+    error code, like every other answer. Successes and streams pass through untouched."""
+
+    def wsgi(environ, start_response):
+        held = {}
+
+        def capture(status, headers, exc_info=None):
+            ctype = next((v for k, v in headers if k.lower() == "content-type"), "")
+            if int(status[:3]) >= 400 and not ctype.startswith("application/json"):
+                held.update(status=status, headers=headers)
+                return lambda data: held.setdefault("chunks", []).append(data)
+            return start_response(status, headers, exc_info)
+
+        result = sdk_app(environ, capture)
+        try:
+            for chunk in result:
+                if held:
+                    held.setdefault("chunks", []).append(chunk)
+                else:
+                    yield chunk
+        finally:
+            getattr(result, "close", lambda: None)()
+        if held:
+            status = int(held["status"][:3])
+            message = b"".join(held.get("chunks", [])).decode("utf-8", "replace").strip()[:200]
+            body = json.dumps({"jsonrpc": "2.0", "id": None, "error": {
+                "code": -32600, "message": message or held["status"],
+                "data": {"code": TRANSPORT_CODES.get(status, "bad_request")}}}).encode()
+            headers = [(k, v) for k, v in held["headers"] if k.lower() not in ("content-type", "content-length")]
+            start_response(held["status"], headers + [("Content-Type", "application/json"),
+                                                      ("Content-Length", str(len(body)))])
+            yield body
+
+    return wsgi
+
+
 def register_mcp(app: Flask, registry: ToolRegistry) -> None:
     bridge = McpBridge(app, registry)
     app.extensions["minapi.mcp"] = bridge
@@ -113,6 +155,6 @@ def register_mcp(app: Flask, registry: ToolRegistry) -> None:
         request.environ["wsgi.input"] = io.BytesIO(body)
         request.environ["CONTENT_LENGTH"] = str(len(body))
         request.environ[ENVIRON_ACTOR] = actor
-        return bridge.wsgi_app()
+        return json_errors(bridge.wsgi_app())
 
     app.register_blueprint(bp)
