@@ -240,3 +240,23 @@ def test_a_date_alone_means_the_whole_utc_day(app, client, owner, ep, key):
         assert result["isError"] is False and len(result["structuredContent"]["logs"]) == 5
     before = owner.api("GET", "/api/v1/logs", query_string={"to": "2000-01-01"}).json
     assert before["logs"] == []
+
+
+# -- Flask's own errors -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("method,path,status", [
+    ("GET", "/api", 404), ("GET", "/api/v1", 404), ("GET", "/api/v1/nothing", 404), ("PUT", "/api/mcp", 405),
+    ("GET", "/oauth/token", 405), ("POST", "/healthz", 404), ("GET", "/v1/x", 404), ("GET", "/api/v1/data", 404),
+    ("GET", "/api/v1/data/x/y/z", 404), ("PATCH", "/api/v1/help", 405), ("GET", "/.well-known/nothing", 404)])
+def test_machine_paths_answer_json_even_to_a_browser(client, method, path, status):
+    resp = client.open(path, method=method, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert_error_shape(resp, status=status)
+
+
+def test_oversized_bodies_are_json_413_on_api_paths(app, client, owner, key):
+    big = b"{" + b" " * (app.config["MAX_CONTENT_LENGTH"] + 10) + b"}"
+    for path in ("/api/v1/endpoints", "/api/mcp"):
+        resp = owner.api("POST", path, data=big, headers={"Content-Type": "application/json", "Accept": "text/html",
+                                                          "x-api-key": key})
+        assert resp.status_code == 413, resp.get_data()[:200]
+        assert resp.mimetype == "application/json"
