@@ -27,7 +27,8 @@ from app.errors import AppError, ValidationFailed
 MAX_DEPTH = 32
 DOUBLE_MAX = 1.7976931348623157e308
 _STRINGS = re.compile(r'"(?:[^"\\]++|\\.)*+"', re.S)
-_BRACKETS = re.compile(r"[\[\]{}]")
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+_PAIRS = re.compile(r"\[\]|\{\}")
 _BAD_CHARS = re.compile("[\x00\ud800-\udfff]")  # NUL, and surrogates (a decoded pair is one character)
 
 
@@ -58,16 +59,22 @@ def _int(text: str) -> int:
     return int(text)
 
 
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_float, parse_int=_int)
+
+
 def depth_exceeds(text: str, limit: int) -> bool:
-    """Whether the JSON text nests arrays/objects deeper than `limit` (brackets in strings ignored)."""
+    """Whether the JSON text nests arrays/objects deeper than `limit` (brackets in strings ignored).
+
+    Works on the bracket skeleton, removing the innermost empty pairs once per level: a few passes
+    of C regex code however long the text, and never more than `limit` passes."""
     if text.count("[") + text.count("{") <= limit:
         return False  # the common case: too few brackets to be that deep
-    depth = 0
-    for ch in _BRACKETS.findall(_STRINGS.sub('""', text)):
-        depth += 1 if ch in "[{" else -1
-        if depth > limit:
-            return True
-    return False
+    skeleton = _NOT_BRACKETS.sub("", _STRINGS.sub("", text))
+    for _ in range(limit):
+        skeleton = _PAIRS.sub("", skeleton)
+        if not skeleton:
+            return False
+    return bool(_PAIRS.search(skeleton))  # pairs left after `limit` levels (else unbalanced: not JSON)
 
 
 def bad_text(text: str) -> str | None:
@@ -93,7 +100,7 @@ def parse(raw: bytes | str, *, max_depth: int = MAX_DEPTH, check_strings: bool =
     if depth_exceeds(text, max_depth):
         raise TooDeep(details={"body": [f"nested deeper than {max_depth} levels"]})
     try:
-        value = json.loads(text, parse_constant=_reject_constant, parse_float=_float, parse_int=_int)
+        value = _DECODER.decode(text)
     except InvalidJSON:
         raise
     except (ValueError, RecursionError) as exc:
