@@ -197,6 +197,27 @@ def json_object(*, max_bytes: int | None = None, allow_empty: bool = True, req=N
     return value
 
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def refuse_unstorable_text() -> None:
+    """Before every Flask view (pages, forms, OAuth, REST): a path part, query parameter or form
+    field carrying NUL (no PostgreSQL text column holds it) is 400 `validation_failed`, before any
+    view can hand it to a query. The data plane checks its own URLs at its edge."""
+    request = flask_request
+    parts = list((request.view_args or {}).items()) + list(request.args.items(multi=True))
+    if request.mimetype in FORM_TYPES:
+        parts += list(request.form.items(multi=True))
+    problems = {}
+    for name, value in parts:
+        if bad_text(name):
+            problems["parameter"] = [f"a name {bad_text(name)}"]
+        elif isinstance(value, str) and bad_text(value):
+            problems[name] = [bad_text(value)]
+    if problems:
+        raise ValidationFailed("The request carries characters that cannot be stored.", details=problems)
+
+
 class StrictJSONProvider(DefaultJSONProvider):
     """Flask's JSON, reading with `parse`: `request.get_json()` anywhere in the app is strict too."""
 

@@ -260,3 +260,13 @@ def test_oversized_bodies_are_json_413_on_api_paths(app, client, owner, key):
                                                           "x-api-key": key})
         assert resp.status_code == 413, resp.get_data()[:200]
         assert resp.mimetype == "application/json"
+
+
+def test_nul_in_pages_forms_and_oauth(client):
+    for method, path, data in (("POST", "/signup", {"email": "a\x00@example.com", "password": "x" * 20}),
+                               ("POST", "/login", {"email": "a@example.com\x00", "password": "x"}),
+                               ("POST", "/oauth/token", {"grant_type": "authorization_code", "client_id": "c\x00"}),
+                               ("GET", "/oauth/authorize?client_id=%00&response_type=code", None),
+                               ("GET", "/invitations/tok%00en", None)):
+        resp = client.open(path, method=method, data=data, headers={"Accept": "application/json"})
+        assert_error_shape(resp, status=400, code="validation_failed")
