@@ -106,26 +106,10 @@ def parse(raw: bytes | str, *, max_depth: int = MAX_DEPTH, check_strings: bool =
     except (ValueError, RecursionError) as exc:
         raise InvalidJSON(f"The body is not valid JSON: {exc}"[:300]) from None
     if check_strings and "\\u" in text:  # NUL and surrogates can only arrive escaped
-        problem = _strings_problem(value)
+        problem = value_problem(value, max_depth)
         if problem:
-            raise InvalidJSON(f"The body is not valid JSON: a string {problem}.")
+            raise InvalidJSON(f"The body is not valid JSON: it {problem}.")
     return value
-
-
-def _strings_problem(value) -> str | None:
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            problem = bad_text(item)
-            if problem:
-                return problem
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return None
 
 
 def value_problem(value, max_depth: int = MAX_DEPTH) -> str | None:
@@ -208,14 +192,23 @@ def refuse_unstorable_text() -> None:
     parts = list((request.view_args or {}).items()) + list(request.args.items(multi=True))
     if request.mimetype in FORM_TYPES:
         parts += list(request.form.items(multi=True))
+    err = unstorable(parts)
+    if err is not None:
+        raise err
+
+
+def unstorable(parts) -> ValidationFailed | None:
+    """The error for (name, text) pairs from a request (path parts, query, form fields, headers)
+    when any of them carries what no column can hold, or None."""
     problems = {}
     for name, value in parts:
         if bad_text(name):
             problems["parameter"] = [f"a name {bad_text(name)}"]
         elif isinstance(value, str) and bad_text(value):
             problems[name] = [bad_text(value)]
-    if problems:
-        raise ValidationFailed("The request carries characters that cannot be stored.", details=problems)
+    if not problems:
+        return None
+    return ValidationFailed("The request carries characters that cannot be stored.", details=problems)
 
 
 class StrictJSONProvider(DefaultJSONProvider):

@@ -15,7 +15,7 @@ import time
 
 from werkzeug.wrappers import Request, Response
 
-from app.body import bad_text, json_object
+from app.body import json_object, unstorable
 from app.errors import AppError
 from app.extensions import db
 from app.gateway import sql
@@ -68,7 +68,7 @@ def serve(app, request: Request, kind: str, slug: str, record_id: str | None, *,
     if request.method not in ALLOWED[kind]:
         return error_response(AppError(f"{request.method} is not allowed here.", code="method_not_allowed",
                                        status=405, headers={"Allow": ", ".join(ALLOWED[kind])}))
-    refusal = unstorable(request, slug, record_id)
+    refusal = unstorable_url(request, slug, record_id)
     if refusal is not None:
         return error_response(refusal)
 
@@ -92,21 +92,11 @@ def serve(app, request: Request, kind: str, slug: str, record_id: str | None, *,
     return respond(outcome.status, outcome.body, outcome.headers, outcome.log_id)
 
 
-def unstorable(request: Request, slug: str, record_id: str | None) -> AppError | None:
+def unstorable_url(request: Request, slug: str, record_id: str | None) -> AppError | None:
     """A URL or webhook header carrying text no column can hold (NUL) is refused at the edge, before
     it reaches an endpoint (so, like a malformed request, it is not logged)."""
-    parts = [("slug", slug), ("record_id", record_id or ""), *request.args.items(multi=True),
-             *((name, request.headers.get(name, "")) for name in WEBHOOK_HEADERS)]
-    problems = {}
-    for name, value in parts:
-        if bad_text(name):
-            problems["query"] = [f"a parameter name {bad_text(name)}"]
-        elif bad_text(value):
-            problems[name] = [bad_text(value)]
-    if not problems:
-        return None
-    return AppError("The request carries characters that cannot be stored.", code="validation_failed",
-                    details=problems)
+    return unstorable([("slug", slug), ("record_id", record_id or ""), *request.args.items(multi=True),
+                       *((name, request.headers.get(name, "")) for name in WEBHOOK_HEADERS)])
 
 
 def decide_on_a_live_connection(app, new_call) -> tuple:
