@@ -25,6 +25,10 @@ def create_app(config: dict | None = None) -> Flask:
                 instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     config_module.load(app, config)
+    from app.body import StrictJSONProvider, refuse_unstorable_text
+
+    app.json = StrictJSONProvider(app)  # request.get_json() reads strictly, like every body (SPEC §2)
+    app.before_request(refuse_unstorable_text)
     app.json.sort_keys = False  # answers keep the order their schemas give
     register_extensions(app)
     register_plugins(app)

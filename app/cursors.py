@@ -1,18 +1,38 @@
 """Opaque page cursors: a tagged sequence number, base64url-encoded.
 
 The tag says which list a cursor belongs to, so a cursor from one list is refused by another
-with a clear error instead of paging from a meaningless position.
+with a clear error instead of paging from a meaningless position. A cursor that could not
+have been handed out (too long, not base64, a number past 64 bits) is refused the same way,
+before it reaches a query.
 """
 
 from __future__ import annotations
 
 import base64
+import re
 
 from app.errors import ValidationFailed
+
+MAX_LENGTH = 200
+_SEQ = re.compile(r"[0-9]{1,18}")  # below 2**63: every sequence number a database can hold
 
 
 def encode(tag: str, seq: int) -> str:
     return base64.urlsafe_b64encode(f"{tag}{seq}".encode()).decode().rstrip("=")
+
+
+def unwrap(cursor: str) -> str:
+    """The text inside a cursor; raises ValueError when it is not one."""
+    if len(cursor) > MAX_LENGTH:
+        raise ValueError("too long")
+    return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+
+
+def number(text: str) -> int:
+    """A sequence number or id inside a cursor; raises ValueError unless it fits in 63 bits."""
+    if not _SEQ.fullmatch(text):
+        raise ValueError("not a sequence number")
+    return int(text)
 
 
 def decode(tag: str, cursor: str | None) -> int | None:
@@ -20,11 +40,11 @@ def decode(tag: str, cursor: str | None) -> int | None:
     if not cursor:
         return None
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        raw = unwrap(cursor)
         if not raw.startswith(tag):
             raise ValueError
-        return int(raw[len(tag):])
-    except (ValueError, UnicodeDecodeError):
+        return number(raw[len(tag):])
+    except (ValueError, UnicodeError):
         raise invalid() from None
 
 

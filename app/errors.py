@@ -102,10 +102,14 @@ def _from_http(exc: HTTPException) -> AppError:
     return AppError(description, code=code, status=status, headers=headers)
 
 
+JSON_PREFIXES = ("/api/", "/v1/", "/.well-known/", "/oauth/")
+JSON_PATHS = ("/api", "/v1", "/healthz", "/readyz", "/metrics")  # machine paths: JSON whoever asks
+
+
 def _wants_html() -> bool:
     """Browser pages get an HTML error page; everything else gets JSON."""
     path = request.path
-    if path.startswith(("/api/", "/v1/", "/.well-known/", "/oauth/")):
+    if path.startswith(JSON_PREFIXES) or path in JSON_PATHS:
         return False
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return best == "text/html"

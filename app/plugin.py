@@ -50,6 +50,7 @@ from app.safety.headroom import cycle_usage  # noqa: F401
 from app.search import matches  # noqa: F401
 from app.security import hash_secret, mint  # noqa: F401
 from app.tools import hookimpl  # noqa: F401
+from app.tools.schemas import Moment  # noqa: F401  (ISO 8601 field; a date alone is the whole UTC day)
 from app.webhooks import resend as resend_webhook  # noqa: F401
 
 

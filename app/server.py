@@ -90,6 +90,10 @@ def run_gunicorn(app: Flask, *, host: str, port: int, workers: int, with_worker:
         def load_config(self):
             settings = {
                 "bind": f"{host}:{port}",
+                # Room for any URL the app answers itself (a long cursor gets a JSON 400 from the
+                # app, not gunicorn's 414); 8190 is gunicorn's ceiling for the request line.
+                "limit_request_line": 8190,
+                "limit_request_field_size": 16384,
                 "workers": workers,
                 "threads": 8,  # gthread: MCP calls and slow clients do not block a whole worker
                 "worker_class": "gthread",
@@ -116,7 +120,31 @@ def run_gunicorn(app: Flask, *, host: str, port: int, workers: int, with_worker:
 
     with app.app_context():
         db.engine.dispose()
+    json_error_pages()
     try:
         Server().run()
     finally:
         metrics.remove_multiprocess(metrics_dir)
+
+
+GUNICORN_CODES = {400: "bad_request", 403: "forbidden", 414: "request_line_too_long",
+                  417: "expectation_failed", 431: "headers_too_large", 500: "internal_error",
+                  501: "not_implemented"}
+
+
+def json_error_pages() -> None:
+    """gunicorn answers requests it cannot parse (a request line or header over its limits, a
+    malformed request) itself, with an HTML page. Here that answer is the SPEC's error shape,
+    with a short message. Set in the master before it forks the workers."""
+    import json
+
+    from gunicorn import util
+
+    def write_error(sock, status_int, reason, mesg):
+        body = json.dumps({"error": {"code": GUNICORN_CODES.get(status_int, "bad_request"),
+                                     "message": f"{reason}: {mesg}"[:200]}}).encode()
+        head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n").encode("latin-1")
+        util.write_nonblock(sock, head + body)
+
+    util.write_error = write_error

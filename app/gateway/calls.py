@@ -23,7 +23,7 @@ from app.accounts.models import Account
 from app.db import new_id, utcnow
 from app.errors import AppError
 from app.extensions import db
-from app.formats import HEADER_NAME, is_http_url, parse_moment
+from app.formats import HEADER_NAME, is_http_url, parse_moment, storable_id
 from app.gateway import keys as key_service
 from app.gateway import records, sql, usage
 from app.gateway.fields import check_record, search_source
@@ -193,9 +193,9 @@ def parse_time(query: dict, name: str):
     if not raw:
         return None
     try:
-        return parse_moment(raw)
+        return parse_moment(raw, end=name == "to")  # a date alone: that whole UTC day
     except ValueError:
-        raise AppError(f"'{name}' must be an ISO 8601 date or time.", code="validation_failed",
+        raise AppError(f"'{name}' must be an ISO 8601 date or time (years 1 to 9999, UTC).", code="validation_failed",
                        details={name: ["not ISO 8601"]}) from None
 
 
@@ -246,7 +246,7 @@ def gather_log(call: Call, action: str, outcome: Outcome, data, record_id) -> No
     conn = call.conn
     outcome.log_id, outcome.call = new_id("log"), call
     target = webhook_target(call) if success and action in WRITES else None
-    call.writes.add(sql.INSERT_LOG, log_id=outcome.log_id, method=call.method, action=action, record_id=record_id,
+    call.writes.add(sql.INSERT_LOG, log_id=outcome.log_id, method=call.method, action=action, record_id=storable_id(record_id),
                     via=call.via, status_code=outcome.status, outcome="success" if success else "failed",
                     error_code=error_code, latency_ms=latency,  # a failure keeps its message and details:
                     error=error and sql.stored_json({"message": error["message"], "details": error.get("details")}),

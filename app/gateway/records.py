@@ -16,6 +16,7 @@ from sqlalchemy import select
 from app.db import new_id, utcnow
 from app import cursors
 from app.errors import NotFound, ValidationFailed
+from app.formats import before
 from app.extensions import db
 from app.gateway import sql
 from app.gateway.models import Record
@@ -89,7 +90,7 @@ def page(endpoint_id: str, environment: str, *, limit: int, cursor: str | None) 
 def search(endpoint_id: str, environment: str, q: str, *, start: datetime | None, end: datetime | None,
            limit: int, cursor: str | None) -> dict:
     end = end or utcnow()
-    start = start or end - SEARCH_WINDOW
+    start = start or before(end, SEARCH_WINDOW)
     if start > end:
         raise ValidationFailed("'from' must be before 'to'.", details={"from": ["after 'to'"]})
     query = select(Record).where(Record.endpoint_id == endpoint_id, Record.environment == environment,

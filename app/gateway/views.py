@@ -15,7 +15,7 @@ import time
 
 from werkzeug.wrappers import Request, Response
 
-from app.body import json_object
+from app.body import json_object, unstorable
 from app.errors import AppError
 from app.extensions import db
 from app.gateway import sql
@@ -24,6 +24,7 @@ from app.writer import group_commit_for, slot_for
 
 log = logging.getLogger(__name__)
 PREFIX = "/api/v1/data/"
+WEBHOOK_HEADERS = ("X-Webhook-Callback", "X-Webhook-Auth", "X-Webhook-Auth-Header")
 ALLOWED = {"collection": ("GET", "POST"), "search": ("GET",), "record": ("GET", "PUT", "DELETE")}
 
 
@@ -67,6 +68,9 @@ def serve(app, request: Request, kind: str, slug: str, record_id: str | None, *,
     if request.method not in ALLOWED[kind]:
         return error_response(AppError(f"{request.method} is not allowed here.", code="method_not_allowed",
                                        status=405, headers={"Allow": ", ".join(ALLOWED[kind])}))
+    refusal = unstorable_url(request, slug, record_id)
+    if refusal is not None:
+        return error_response(refusal)
 
     def new_call():
         return Call(method=request.method, slug=slug, record_id=record_id, search=kind == "search",
@@ -86,6 +90,13 @@ def serve(app, request: Request, kind: str, slug: str, record_id: str | None, *,
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(AppError("Something went wrong on our side.", code="internal_error", status=500))
     return respond(outcome.status, outcome.body, outcome.headers, outcome.log_id)
+
+
+def unstorable_url(request: Request, slug: str, record_id: str | None) -> AppError | None:
+    """A URL or webhook header carrying text no column can hold (NUL) is refused at the edge, before
+    it reaches an endpoint (so, like a malformed request, it is not logged)."""
+    return unstorable([("slug", slug), ("record_id", record_id or ""), *request.args.items(multi=True),
+                       *((name, request.headers.get(name, "")) for name in WEBHOOK_HEADERS)])
 
 
 def decide_on_a_live_connection(app, new_call) -> tuple:

@@ -15,6 +15,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 
 from app.activity import record as activity
 from app.auth.resolve import header_actor
+from app.body import MAX_DEPTH, parse, read_raw
 from app.errors import AppError, Unauthorized
 from app.tools.mcp import ENVIRON_ACTOR, MCP_PATH, McpBridge
 from app.tools.registry import ToolRegistry
@@ -22,6 +23,8 @@ from app.tools.registry import ToolRegistry
 # JSON-RPC error codes for refusals at the HTTP layer (clear of the SDK's own codes).
 RPC_INSUFFICIENT_SCOPE = -32003
 RPC_UNAUTHORIZED = -32004
+RPC_PARSE_ERROR = -32700
+ENVELOPE_DEPTH = 4  # a batch, the message, params, arguments: the arguments themselves get MAX_DEPTH
 
 
 def resource_metadata_url() -> str:
@@ -37,13 +40,19 @@ def rpc_error(status: int, rpc_id, rpc_code: int, err: AppError, www_authenticat
 
 
 def messages(body: bytes) -> list[dict]:
-    """The JSON-RPC messages in a body (one, or a batch from old clients); [] if unreadable."""
-    try:
-        payload = json.loads(body) if body else None
-    except (ValueError, UnicodeDecodeError):
-        return []
+    """The JSON-RPC messages in a body (one, or a batch from old clients); raises AppError when the
+    body is not JSON we accept (body.parse's rules; NUL and surrogates in strings are left to the
+    tools, which answer them with a validation_failed result)."""
+    payload = parse(body, max_depth=MAX_DEPTH + ENVELOPE_DEPTH, check_strings=False) if body.strip() else None
     items = payload if isinstance(payload, list) else [payload]
     return [m for m in items if isinstance(m, dict)]
+
+
+def parse_error(err: AppError) -> Response:
+    """JSON-RPC's answer to a body it cannot take (-32700), with our error code in `data`."""
+    body = {"jsonrpc": "2.0", "id": None,
+            "error": {"code": RPC_PARSE_ERROR, "message": err.message, "data": {"code": err.code, **err.details}}}
+    return Response(json.dumps(body), status=err.status, mimetype="application/json")
 
 
 def unauthorized(rpc_id, err: Unauthorized | None) -> Response:
@@ -73,6 +82,48 @@ def scope_refusal(registry: ToolRegistry, actor, msgs: list[dict]) -> Response |
     return None
 
 
+TRANSPORT_CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+                   406: "not_acceptable", 415: "unsupported_media_type", 421: "misdirected_request"}
+
+
+def json_errors(sdk_app):
+    """The SDK answers a few transport refusals (a wrong Content-Type or Accept, a foreign Host or
+    Origin) in plain text; they leave as JSON-RPC errors in JSON with the SDK's message and our
+    error code, like every other answer. Successes and streams pass through untouched."""
+
+    def wsgi(environ, start_response):
+        held = {}
+
+        def capture(status, headers, exc_info=None):
+            ctype = next((v for k, v in headers if k.lower() == "content-type"), "")
+            if int(status[:3]) >= 400 and not ctype.startswith("application/json"):
+                held.update(status=status, headers=headers)
+                return lambda data: held.setdefault("chunks", []).append(data)
+            return start_response(status, headers, exc_info)
+
+        result = sdk_app(environ, capture)
+        try:
+            for chunk in result:
+                if held:
+                    held.setdefault("chunks", []).append(chunk)
+                else:
+                    yield chunk
+        finally:
+            getattr(result, "close", lambda: None)()
+        if held:
+            status = int(held["status"][:3])
+            message = b"".join(held.get("chunks", [])).decode("utf-8", "replace").strip()[:200]
+            body = json.dumps({"jsonrpc": "2.0", "id": None, "error": {
+                "code": -32600, "message": message or held["status"],
+                "data": {"code": TRANSPORT_CODES.get(status, "bad_request")}}}).encode()
+            headers = [(k, v) for k, v in held["headers"] if k.lower() not in ("content-type", "content-length")]
+            start_response(held["status"], headers + [("Content-Type", "application/json"),
+                                                      ("Content-Length", str(len(body)))])
+            yield body
+
+    return wsgi
+
+
 def register_mcp(app: Flask, registry: ToolRegistry) -> None:
     bridge = McpBridge(app, registry)
     app.extensions["minapi.mcp"] = bridge
@@ -86,8 +137,12 @@ def register_mcp(app: Flask, registry: ToolRegistry) -> None:
                            code="method_not_allowed", status=405)
             return Response(json.dumps(err.to_dict()), status=405, mimetype="application/json",
                             headers={"Allow": "POST"})
-        body = request.get_data(cache=True)
-        msgs = messages(body)
+        unreadable = None
+        try:
+            body = read_raw(request)
+            msgs = messages(body)
+        except AppError as err:
+            body, msgs, unreadable = b"", [], err
         first_id = msgs[0].get("id") if msgs else None
         try:
             actor = header_actor()
@@ -95,12 +150,14 @@ def register_mcp(app: Flask, registry: ToolRegistry) -> None:
             return unauthorized(first_id, err)
         if actor is None:
             return unauthorized(first_id, None)
+        if unreadable is not None:
+            return parse_error(unreadable)
         refusal = scope_refusal(registry, actor, msgs)
         if refusal is not None:
             return refusal
         request.environ["wsgi.input"] = io.BytesIO(body)
         request.environ["CONTENT_LENGTH"] = str(len(body))
         request.environ[ENVIRON_ACTOR] = actor
-        return bridge.wsgi_app()
+        return json_errors(bridge.wsgi_app())
 
     app.register_blueprint(bp)

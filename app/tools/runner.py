@@ -14,6 +14,7 @@ from marshmallow import ValidationError
 
 from app.activity import record as activity
 from app.auth.actor import Actor, set_actor
+from app.body import check_value
 from app.errors import AppError, Forbidden, Unauthorized, ValidationFailed
 from app.extensions import db
 from app.safety import controls
@@ -43,6 +44,7 @@ def authorize(action: Action, actor: Actor | None) -> None:
 
 
 def load_args(action: Action, raw: dict) -> dict:
+    check_value(raw)  # SPEC §2's strict rules, for arguments that did not come as a body (MCP, query)
     try:
         return action.args.load(raw)
     except ValidationError as err:

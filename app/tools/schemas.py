@@ -24,6 +24,8 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, ValidationError, fields
 
+from app.formats import parse_moment
+
 OPENAPI_VERSION = "3.1.0"
 COMPONENTS = "#/components/schemas/"
 # Keywords that only restrict what minapi sends; a model reading a result needs none of them.
@@ -247,3 +249,19 @@ def validation_details(err: ValidationError) -> dict:
     if isinstance(messages, dict):
         return messages
     return {"_schema": messages if isinstance(messages, list) else [str(messages)]}
+
+
+class Moment(fields.String):
+    """An ISO 8601 date or date-time (SPEC §2): no zone means UTC; a date alone means the whole UTC
+    day, so give `end=True` to the field that closes a range (`to`) to include that day."""
+
+    def __init__(self, *args, end: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.end = end
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return parse_moment(text, end=self.end)
+        except ValueError:
+            raise ValidationError("not an ISO 8601 date or time (years 1 to 9999, UTC)") from None

@@ -13,6 +13,7 @@ from app.plugin import NotFound, ValidationFailed
 from app.plugin import db
 from app.plugin import endpoints as ep_service
 from app.plugin import Endpoint
+from app.plugin import cursors
 from plugins.archives.models import FORMATS, ArchiveFile
 from plugins.archives.services import delete_files
 from plugins.archives.storage import storage
@@ -93,12 +94,12 @@ def encode_cursor(row: ArchiveFile) -> str:
 
 def decode_cursor(cursor: str) -> tuple[date, int]:
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        raw = cursors.unwrap(cursor)
         day, _, ident = raw[1:].partition("|")
         if raw[0] != "a":
             raise ValueError
-        return date.fromisoformat(day), int(ident)
-    except (ValueError, IndexError, UnicodeDecodeError):
+        return date.fromisoformat(day), cursors.number(ident)
+    except (ValueError, IndexError, UnicodeError):
         raise ValidationFailed("The cursor is not valid; use next_cursor from the previous page.",
                                details={"cursor": ["not a cursor from this tool"]}) from None
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from app.plugin import current_actor, find_archived_logs
@@ -22,6 +22,7 @@ from app.plugin import endpoint_for_logs, visible_logs
 from app.plugin import matches
 from app.plugin import schemas as s
 from app.plugin import LogRow, as_rows
+from app.plugin import Moment
 
 LOOKUP_MAX = 50
 ID = validate.Length(min=1, max=40)
@@ -29,25 +30,6 @@ ID = validate.Length(min=1, max=40)
 
 class LogNotFound(NotFound):
     code, message = "log_not_found", "No call log with this id in your account."
-
-
-class Moment(fields.String):
-    """An ISO 8601 date or date-time; a time without a zone is UTC. A date alone means the whole UTC
-    day (SPEC §2): as an upper bound (`day_end=True`) it reaches the day's last instant."""
-
-    def __init__(self, *args, day_end: bool = False, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.day_end = day_end
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            moment = parse_moment(text)
-        except ValueError:
-            raise ValidationError("not an ISO 8601 date or time") from None
-        if self.day_end and "T" not in text.upper() and " " not in text.strip():
-            moment += timedelta(days=1) - timedelta(microseconds=1)
-        return moment
 
 
 class LookupArgs(Schema):
@@ -71,9 +53,9 @@ class SearchArgs(s.Page):
                                                  "or name, or 'owner'."})
     start = Moment(data_key="from", load_default=None, allow_none=True,
                    metadata={"description": "ISO 8601; calls at or after this time.", "format": "date-time"})
-    end = Moment(data_key="to", load_default=None, allow_none=True, day_end=True,
-                 metadata={"description": "ISO 8601; calls at or before this time (a date: through that "
-                                          "whole UTC day).", "format": "date-time"})
+    end = Moment(data_key="to", load_default=None, allow_none=True, end=True,
+                 metadata={"description": "ISO 8601; calls at or before this time (a date alone: to the end "
+                                          "of that UTC day).", "format": "date-time"})
     date_basis = fields.String(load_default="created", validate=validate.OneOf(["created", "processed"]),
                                metadata={"description": "Which time from/to apply to: created (default, "
                                                         "when the call arrived) or processed."})
