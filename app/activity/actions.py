@@ -8,9 +8,9 @@ must name one of them (the runner checks it), so it never reads the trail of the
 from __future__ import annotations
 
 import json
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, timedelta
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 from sqlalchemy import delete, select
 
 from app import cursors
@@ -20,41 +20,21 @@ from app.auth.actor import current_actor
 from app.db import utcnow
 from app.errors import ValidationFailed
 from app.extensions import db
-from app.formats import parse_moment
 from app.tools import hookimpl
+from app.tools.schemas import Moment
 
 KEEP = timedelta(days=90)
 
 
-class Moment(fields.String):
-    """An ISO 8601 date or date-time (UTC when no zone); a bare date as `to` means the whole day."""
-
-    def __init__(self, *, end: bool = False, **kw):
-        super().__init__(**kw)
-        self.end = end
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
-        try:
-            moment = parse_moment(text)
-        except ValueError:
-            raise ValidationError("not an ISO 8601 date or time") from None
-        if self.end and len(text) == 10:
-            moment = datetime.combine(moment.date(), time.max, tzinfo=timezone.utc)
-        return moment
-
-
 class SearchArgs(Schema):
     actor = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200),
-                          metadata={"description": "Who: a person's email, an MCP key's label or id, an "
-                                                   "OAuth client's name or grant id."})
+                          metadata={"description": "An email, MCP key label or id, OAuth client name or grant id."})
     action = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64),
                            metadata={"description": "A tool name, e.g. api_call_post."})
     outcome = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(OUTCOMES),
-                            metadata={"description": "success, refused (401/403: scope, freeze, policy, "
-                                                     "rights) or failed (any other error)."})
+                            metadata={"description": "refused: 401/403 (scope, freeze, policy); failed: other errors."})
     endpoint = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=120),
-                             metadata={"description": "Only actions naming this endpoint (id, slug or name)."})
+                             metadata={"description": "Id, slug or name."})
     start = Moment(data_key="from", load_default=None, allow_none=True,
                    metadata={"description": "ISO 8601; at or after.", "format": "date-time"})
     end = Moment(end=True, data_key="to", load_default=None, allow_none=True,
@@ -65,15 +45,15 @@ class SearchArgs(Schema):
 
 class Entry(Schema):
     time = fields.DateTime(required=True)
-    actor_kind = fields.String(required=True, metadata={"description": "person, mcp_key or oauth."})
-    actor_id = fields.String(allow_none=True, metadata={"description": "The MCP key or OAuth grant id."})
-    actor = fields.String(required=True, metadata={"description": "Email, key label or client name."})
-    surface = fields.String(required=True, metadata={"description": "dashboard, rest or mcp."})
+    actor_kind = fields.String(required=True, metadata={"description": "person, mcp_key or oauth"})
+    actor_id = fields.String(allow_none=True, metadata={"description": "key or grant id"})
+    actor = fields.String(required=True)
+    surface = fields.String(required=True, metadata={"description": "dashboard, rest or mcp"})
     action = fields.String(required=True)
     outcome = fields.String(required=True)
     error_code = fields.String(allow_none=True)
     endpoint = fields.String(allow_none=True)
-    arguments = fields.Dict(required=True, metadata={"description": "Without record data or secrets."})
+    arguments = fields.Dict(required=True, metadata={"description": "no record data or secrets"})
 
 
 class Page(Schema):
@@ -107,10 +87,9 @@ def endpoint_names(account_id: str, ref: str) -> list[str]:
 
 def search(actor: str | None, action: str | None, outcome: str | None, endpoint: str | None,
            start: datetime | None, end: datetime | None, limit: int, cursor: str | None) -> dict:
-    """Search the activity trail of your account, newest first: every action a person, an MCP key or
-    an OAuth client ran on the dashboard, REST or MCP, refusals included (frozen writes, policy,
-    scope). Filter by actor, action (tool name), outcome (success/refused/failed), endpoint and
-    from/to (ISO 8601). Kept 90 days. Pages with limit and cursor."""
+    """Search your account's activity trail, newest first: each action a person, MCP key or OAuth
+    client ran (dashboard, REST or MCP), refusals included. Use it to see what an AI assistant did
+    or was stopped from doing. Kept 90 days."""
     account_id = current_actor().account_id
     if start and end and start > end:
         raise ValidationFailed("'from' must be before 'to'.", details={"from": ["after 'to'"]})

@@ -80,6 +80,11 @@ def _rewrite(node, *, output: bool):
                 continue
         elif not output and key in INPUT_LIMITS and isinstance(value, int):
             continue
+        elif not output and key in ("type", "enum") and isinstance(value, list) and len(value) > 1:
+            # an argument a model may leave out: leaving it out says "none" (null is still accepted)
+            value = [v for v in value if v not in ("null", None)] if key == "enum" or "null" in value else value
+            if key == "type" and len(value) == 1:
+                value = value[0]
         if key == "properties" and isinstance(value, dict):  # names, not keywords
             out[key] = {name: _rewrite(v, output=output) for name, v in value.items()}
         else:
