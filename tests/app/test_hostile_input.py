@@ -246,7 +246,7 @@ def test_a_date_alone_means_the_whole_utc_day(app, client, owner, ep, key):
 
 @pytest.mark.parametrize("method,path,status", [
     ("GET", "/api", 404), ("GET", "/api/v1", 404), ("GET", "/api/v1/nothing", 404), ("PUT", "/api/mcp", 405),
-    ("GET", "/oauth/token", 405), ("POST", "/healthz", 404), ("GET", "/v1/x", 404), ("GET", "/api/v1/data", 404),
+    ("GET", "/oauth/token", 405), ("POST", "/healthz", 405), ("GET", "/v1/x", 404), ("GET", "/api/v1/data", 404),
     ("GET", "/api/v1/data/x/y/z", 404), ("PATCH", "/api/v1/help", 405), ("GET", "/.well-known/nothing", 404)])
 def test_machine_paths_answer_json_even_to_a_browser(client, method, path, status):
     resp = client.open(path, method=method, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
