@@ -7,8 +7,8 @@ REST call does, and `AppError`s come back as `isError` results carrying the code
 
 The SDK app is an ASGI app; `McpBridge` builds it lazily once per process (so forked
 gunicorn workers each get their own event loop) and wraps it with a2wsgi so the Flask
-view can return it as a WSGI callable. This module and `mcp_view` are the only ones
-that import the SDK.
+view can return it as a WSGI callable. This is the only module that imports the SDK, and
+`mcp_view` imports it on the first MCP request only (commands that do not serve never load it).
 """
 
 from __future__ import annotations
@@ -33,14 +33,13 @@ from mcp.types import (CallToolRequestParams, CallToolResult, ListToolsResult, P
 
 from app.errors import AppError
 from app.tools import runner
+from app.tools.mcp_view import ENVIRON_ACTOR, MCP_PATH
 from app.tools.registry import Action, ToolRegistry
 from app.tools.schemas import json_schema
 
 log = logging.getLogger(__name__)
 
-MCP_PATH = "/api/mcp"
 SERVER_NAME = "minapi"  # the same on every worker: it is the audience of sealed request state
-ENVIRON_ACTOR = "minapi.actor"
 
 
 def to_tool(action: Action) -> Tool:

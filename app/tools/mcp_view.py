@@ -15,8 +15,10 @@ from flask import Blueprint, Flask, Response, current_app, request
 
 from app.auth.resolve import header_actor
 from app.errors import AppError, Unauthorized
-from app.tools.mcp import ENVIRON_ACTOR, MCP_PATH, McpBridge
 from app.tools.registry import ToolRegistry
+
+MCP_PATH = "/api/mcp"
+ENVIRON_ACTOR = "minapi.actor"
 
 # JSON-RPC error codes for refusals at the HTTP layer (clear of the SDK's own codes).
 RPC_INSUFFICIENT_SCOPE = -32003
@@ -70,8 +72,23 @@ def scope_refusal(registry: ToolRegistry, actor, msgs: list[dict]) -> Response |
     return None
 
 
+class LazyBridge:
+    """The SDK bridge, imported and built on the first MCP request, so that commands which do not
+    serve (`minapi --help`, `users`, `tools list`…) never import the MCP SDK."""
+
+    def __init__(self, app: Flask, registry: ToolRegistry):
+        self.app, self.registry, self._bridge = app, registry, None
+
+    def wsgi_app(self):
+        if self._bridge is None:
+            from app.tools.mcp import McpBridge
+
+            self._bridge = McpBridge(self.app, self.registry)
+        return self._bridge.wsgi_app()
+
+
 def register_mcp(app: Flask, registry: ToolRegistry) -> None:
-    bridge = McpBridge(app, registry)
+    bridge = LazyBridge(app, registry)
     app.extensions["minapi.mcp"] = bridge
     bp = Blueprint("mcp", __name__)
 
