@@ -111,6 +111,7 @@ def run_gunicorn(app: Flask, *, host: str, port: int, workers: int, with_worker:
         with app.app_context():
             db.engine.dispose(close=False)
 
+    app.extensions["minapi.mcp"].preload()  # the MCP SDK, imported once in the master, shared by forks
     with app.app_context():
         db.engine.dispose()
     Server().run()

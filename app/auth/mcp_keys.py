@@ -73,7 +73,9 @@ def resolve(secret: str) -> Actor | None:
     """The Actor for a presented `tm_mcp_` key, or None if it is not one of ours."""
     if not secret.startswith(KEY_PREFIX) or len(secret) > 200:
         return None
-    key = db.session.scalar(select(McpKey).where(McpKey.key_hash == hash_secret(secret)))
+    # Columns, not the entity: no ORM object per call.
+    key = db.session.execute(select(McpKey.id, McpKey.account_id, McpKey.scopes, McpKey.last_used_at)
+                             .where(McpKey.key_hash == hash_secret(secret))).first()
     if key is None:
         return None
     actor = Actor(account_id=key.account_id, via=MCP_KEY, scopes=frozenset(key.scopes.split()),

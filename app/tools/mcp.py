@@ -7,7 +7,10 @@ REST call does, and `AppError`s come back as `isError` results carrying the code
 
 The SDK app is an ASGI app; `McpBridge` builds it lazily once per process (so forked
 gunicorn workers each get their own event loop) and wraps it with a2wsgi so the Flask
-view can return it as a WSGI callable. This is the only module that imports the SDK, and
+view can return it as a WSGI callable. A request in the 2026-07-28 protocol (one JSON-RPC
+request per POST, no session) is served by the same SDK app on the serving thread's own
+event loop instead (`SameThread`), and its tool runs right there: no hop to the bridge's
+loop thread and on to a worker thread, which cost more than the call itself. This is the only module that imports the SDK, and
 `mcp_view` imports it on the first MCP request only (commands that do not serve never load it).
 """
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import http
 import hmac
 import json
 import logging
@@ -24,10 +28,12 @@ from urllib.parse import urlsplit
 
 import anyio
 from a2wsgi import ASGIMiddleware
+from a2wsgi.asgi import build_scope
 from flask import Flask
 from mcp.server import Server, ServerRequestContext
 from mcp.server.request_state import RequestStateBoundary, RequestStateSecurity
 from mcp.server.transport_security import TransportSecuritySettings
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from mcp.types import (CallToolRequestParams, CallToolResult, ListToolsResult, PaginatedRequestParams,
                        TextContent, Tool, ToolAnnotations)
 
@@ -38,6 +44,7 @@ from app.tools.registry import Action, ToolRegistry
 from app.tools.schemas import json_schema
 
 log = logging.getLogger(__name__)
+_lane = threading.local()  # .loop: this serving thread's event loop; .direct: a tool may run inline
 
 SERVER_NAME = "minapi"  # the same on every worker: it is the audience of sealed request state
 
@@ -107,6 +114,8 @@ def build_server(app: Flask, registry: ToolRegistry) -> Server:
                 return runner.run(action, actor, arguments)
 
         try:
+            if getattr(_lane, "direct", False):  # on the serving thread, inside its request's app context
+                return result(runner.run(action, actor, arguments))
             return result(await anyio.to_thread.run_sync(run))
         except AppError as err:
             return error_result(err)
@@ -131,22 +140,38 @@ class McpBridge:
         self._lock = threading.Lock()
         self._pid: int | None = None
         self._wsgi = None
+        self._server = self._asgi = None
 
-    def wsgi_app(self):
+    def wsgi_app(self, environ: dict):
+        """The WSGI app serving this request: same-thread for the 2026-07-28 protocol (the SDK
+        routes a version outside the handshake era to its single-exchange entry, which uses no
+        session task group), the a2wsgi bridge for the handshake era."""
         if self._pid != os.getpid():
             with self._lock:
                 if self._pid != os.getpid():
-                    self._wsgi = self._start()
+                    self._wsgi, self._same_thread = self._start()
                     self._pid = os.getpid()
+        version = environ.get("HTTP_MCP_PROTOCOL_VERSION")
+        if version is not None and version not in HANDSHAKE_PROTOCOL_VERSIONS:
+            return self._same_thread
         return self._wsgi
 
-    def _start(self):
+    def prepare(self) -> None:
+        """Build the SDK server and its ASGI app (no thread, no loop): done in gunicorn's master
+        before it forks, so no worker pays for it on its first MCP request."""
+        if self._server is not None:
+            return
         server = build_server(self.app, self.registry)
-        asgi = server.streamable_http_app(
+        self._asgi = server.streamable_http_app(
             streamable_http_path=MCP_PATH, stateless_http=True,
             transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=True,
                                                          allowed_hosts=allowed_hosts(self.app),
                                                          allowed_origins=allowed_origins(self.app)))
+        self._server = server
+
+    def _start(self):
+        self.prepare()
+        server, asgi = self._server, self._asgi
         loop = asyncio.new_event_loop()
         threading.Thread(target=loop.run_forever, name="minapi-mcp-loop", daemon=True).start()
         started = threading.Event()
@@ -159,4 +184,57 @@ class McpBridge:
         future = asyncio.run_coroutine_threadsafe(run_manager(), loop)
         if not started.wait(10):
             raise RuntimeError(f"MCP session manager did not start: {future.exception(0) if future.done() else 'timeout'}")
-        return ASGIMiddleware(asgi, loop=loop)
+        return ASGIMiddleware(asgi, loop=loop), SameThread(asgi)
+
+
+class SameThread:
+    """Serve one request with an ASGI app on the calling thread's own event loop, body buffered.
+
+    Only for requests the SDK answers in one exchange (JSON, or an SSE stream that ends with
+    the answer): the response is sent once the app has finished.
+    """
+
+    def __init__(self, asgi):
+        self.asgi = asgi
+
+    def __call__(self, environ, start_response):
+        loop = getattr(_lane, "loop", None)
+        if loop is None:
+            loop = _lane.loop = asyncio.new_event_loop()
+        body = environ["wsgi.input"].read()
+        status, headers, chunks = loop.run_until_complete(self._serve(build_scope(environ), body))
+        try:
+            phrase = http.HTTPStatus(status).phrase
+        except ValueError:
+            phrase = ""
+        start_response(f"{status} {phrase}", headers)
+        return chunks
+
+    async def _serve(self, scope: dict, body: bytes):
+        answered = asyncio.Event()
+        request = [{"type": "http.request", "body": body, "more_body": False}]
+        response: dict = {"status": 500, "headers": []}
+        chunks: list[bytes] = []
+
+        async def receive():
+            if request:
+                return request.pop()
+            await answered.wait()  # the client stays until it has its answer
+            return {"type": "http.disconnect"}
+
+        async def send(message):
+            if message["type"] == "http.response.start":
+                response["status"] = message["status"]
+                response["headers"] = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in message["headers"]]
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body"):
+                    answered.set()
+
+        _lane.direct = True
+        try:
+            await self.asgi(scope, receive, send)
+        finally:
+            _lane.direct = False
+            answered.set()
+        return response["status"], response["headers"], chunks

@@ -79,12 +79,17 @@ class LazyBridge:
     def __init__(self, app: Flask, registry: ToolRegistry):
         self.app, self.registry, self._bridge = app, registry, None
 
-    def wsgi_app(self):
+    def preload(self):
+        """Import the SDK and build its server now (servers call this before forking workers)."""
         if self._bridge is None:
             from app.tools.mcp import McpBridge
 
             self._bridge = McpBridge(self.app, self.registry)
-        return self._bridge.wsgi_app()
+        self._bridge.prepare()
+        return self._bridge
+
+    def wsgi_app(self, environ: dict):
+        return (self._bridge or self.preload()).wsgi_app(environ)
 
 
 def register_mcp(app: Flask, registry: ToolRegistry) -> None:
@@ -115,6 +120,6 @@ def register_mcp(app: Flask, registry: ToolRegistry) -> None:
         request.environ["wsgi.input"] = io.BytesIO(body)
         request.environ["CONTENT_LENGTH"] = str(len(body))
         request.environ[ENVIRON_ACTOR] = actor
-        return bridge.wsgi_app()
+        return bridge.wsgi_app(request.environ)
 
     app.register_blueprint(bp)
