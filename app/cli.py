@@ -86,14 +86,16 @@ def register(app: Flask) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
+              help="Serving threads per worker process.")
 @click.option("--no-worker", is_flag=True, help="Do not start a background job worker.")
 @with_appcontext
-def serve(host, port, workers, no_worker):
+def serve(host, port, workers, threads, no_worker):
     """Apply pending migrations, then serve with gunicorn."""
     from app.server import run_gunicorn, upgrade_database
 
     upgrade_database()
-    run_gunicorn(current_app._get_current_object(), host=host, port=port, workers=workers,
+    run_gunicorn(current_app._get_current_object(), host=host, port=port, workers=workers, threads=threads,
                  with_worker=not no_worker)
 
 

@@ -77,7 +77,8 @@ def _death_signal():
     return lambda: prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
 
 
-def run_gunicorn(app: Flask, *, host: str, port: int, workers: int, with_worker: bool = True) -> None:
+def run_gunicorn(app: Flask, *, host: str, port: int, workers: int, threads: int = 8,
+                 with_worker: bool = True) -> None:
     from gunicorn.app.base import BaseApplication
 
     from app.extensions import db
@@ -89,7 +90,7 @@ def run_gunicorn(app: Flask, *, host: str, port: int, workers: int, with_worker:
             settings = {
                 "bind": f"{host}:{port}",
                 "workers": workers,
-                "threads": 8,  # gthread: MCP calls and slow clients do not block a whole worker
+                "threads": threads,  # gthread: MCP calls and slow clients do not block a whole worker
                 "worker_class": "gthread",
                 "preload_app": True,
                 "timeout": 60,

@@ -9,6 +9,8 @@ requests, rounds alternating between the two servers, and each figure is the med
 - `tools/call` of `help` in the 2026-07-28 protocol (an MCP key in `x-api-key` for minapi);
 - the legacy handshake: `initialize` in the 2025-11-25 protocol;
 - `tools/list` (minapi lists every tool it has, the SDK server one: shown, not a target).
+Each run also reports the servers' CPU time per request (from /proc: the process and its
+workers), which the other programs on a shared machine disturb less than requests/s.
 Target, on `tools/call`: minapi >= 0.8 x the SDK server's requests/s and minapi p99 <= 50 ms.
 It prints the ratio last and exits 1 when a target is missed. Run by hand, not in CI.
 """
@@ -60,18 +62,42 @@ def lua_string(text: str) -> str:
     return "[==[" + text + "]==]"
 
 
-def wrk(url: str, body: dict, headers: dict, seconds: int, connections: int) -> dict:
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by a server: its process and its workers."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for p in [pid, *children(pid)]:
+        try:
+            fields = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+        except OSError:
+            pass
+    return total
+
+
+def children(pid: int) -> list[int]:
+    try:
+        kids = [int(c) for c in open(f"/proc/{pid}/task/{pid}/children").read().split()]
+    except OSError:
+        return []
+    return kids + [g for k in kids for g in children(k)]
+
+
+def wrk(url: str, body: dict, headers: dict, seconds: int, connections: int, pid: int) -> dict:
     lines = "\n".join(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items())
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         fh.write(LUA.format(body=lua_string(json.dumps(body)), headers=lines))
+    before = cpu_seconds(pid)
     out = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "5s",
                           "-s", fh.name, url], capture_output=True, text=True, timeout=seconds + 60)
     os.unlink(fh.name)
+    used = cpu_seconds(pid) - before
     line = next((ln for ln in out.stdout.splitlines() if ln.startswith("RESULT")), None)
     if line is None:
         raise RuntimeError(f"wrk failed: {out.stdout} {out.stderr}")
     requests, duration_us, p50, p99, errors = map(int, line.split()[1:])
-    return {"rps": requests / (duration_us / 1e6), "p50_ms": p50 / 1000, "p99_ms": p99 / 1000, "errors": errors}
+    return {"rps": requests / (duration_us / 1e6), "p50_ms": p50 / 1000, "p99_ms": p99 / 1000, "errors": errors,
+            "cpu_ms": 1000 * used / max(requests, 1)}
 
 
 def post(url: str, body: dict, headers: dict) -> tuple[int, dict]:
@@ -154,18 +180,21 @@ def main() -> int:
             body, headers = REQUESTS[name]
             pairs = []
             for _ in range(args.rounds):
-                sdk = wrk(sdk_url, body, headers, args.seconds, args.connections)
-                ours_ = wrk(minapi_url, body, {**headers, "x-api-key": key}, args.seconds, args.connections)
+                sdk = wrk(sdk_url, body, headers, args.seconds, args.connections, theirs.pid)
+                ours_ = wrk(minapi_url, body, {**headers, "x-api-key": key}, args.seconds, args.connections,
+                            ours.pid)
                 pairs.append((sdk, ours_))
-                print(f"  round {name:<11} sdk {sdk['rps']:7.0f} rps p99 {sdk['p99_ms']:6.1f} ms | minapi "
-                      f"{ours_['rps']:7.0f} rps p99 {ours_['p99_ms']:6.1f} ms | {ours_['rps'] / sdk['rps']:.2f}",
+                print(f"  round {name:<11} sdk {sdk['rps']:7.0f} rps p99 {sdk['p99_ms']:6.1f} ms "
+                      f"{sdk['cpu_ms']:5.1f} ms CPU/req | minapi {ours_['rps']:7.0f} rps p99 {ours_['p99_ms']:6.1f} ms "
+                      f"{ours_['cpu_ms']:5.1f} ms CPU/req | {ours_['rps'] / sdk['rps']:.2f}",
                       flush=True)
             s = {k: statistics.median(p[0][k] for p in pairs) for k in pairs[0][0]}
             m = {k: statistics.median(p[1][k] for p in pairs) for k in pairs[0][1]}
             ratio = statistics.median(p[1]["rps"] / p[0]["rps"] for p in pairs)
             results[name] = (s, m, ratio)
-            print(f"{name:<11} SDK {s['rps']:7.0f} rps p50 {s['p50_ms']:6.1f} p99 {s['p99_ms']:6.1f} ms | minapi "
-                  f"{m['rps']:7.0f} rps p50 {m['p50_ms']:6.1f} p99 {m['p99_ms']:6.1f} ms | ratio {ratio:.2f}"
+            print(f"{name:<11} SDK {s['rps']:7.0f} rps p50 {s['p50_ms']:6.1f} p99 {s['p99_ms']:6.1f} ms "
+                  f"CPU {s['cpu_ms']:.1f} ms/req | minapi {m['rps']:7.0f} rps p50 {m['p50_ms']:6.1f} p99 "
+                  f"{m['p99_ms']:6.1f} ms CPU {m['cpu_ms']:.1f} ms/req | ratio {ratio:.2f}"
                   + (f"  (errors: sdk {s['errors']}, minapi {m['errors']})" if s["errors"] or m["errors"] else ""),
                   flush=True)
     finally:

@@ -122,4 +122,7 @@ def register_mcp(app: Flask, registry: ToolRegistry) -> None:
         request.environ[ENVIRON_ACTOR] = actor
         return bridge.wsgi_app(request.environ)
 
+    from app.extensions import limiter
+
+    limiter.exempt(bp)  # no per-IP limit applies to /api/mcp: skip the limiter's per-request check
     app.register_blueprint(bp)
