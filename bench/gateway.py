@@ -68,6 +68,7 @@ def wait_up(url: str, proc: subprocess.Popen, timeout=30) -> None:
             return  # it answers
         except OSError:
             time.sleep(0.2)
+    stop(proc)  # never leave a server behind that did not come up
     raise RuntimeError(f"no answer from {url}")
 
 
