@@ -2,15 +2,25 @@
 
 `minapi serve`, `minapi worker`, `minapi users …`, `minapi keys …`, `minapi plugins list`,
 `minapi tools list`, and Flask-Migrate's `minapi db …`.
+
+Starting fast: the command group knows the instance's own commands without building the app,
+and commands installed by other packages (`db`, `limiter`) are imported only when run, so
+`minapi --help` loads neither the app nor its database layer. A command builds the app (never
+the MCP SDK, which only serving imports) when it runs; plugin commands are found by name.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
+from importlib.metadata import entry_points
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
+
+PLUGIN_COMMANDS_HINT = ("Enabled plugins add commands of their own: `minapi plugins commands` lists "
+                        "them (it loads the app).")
 
 
 def _factory():
@@ -22,33 +32,70 @@ def _factory():
         raise click.ClickException(str(exc)) from None
 
 
+class LazyCommand(click.Command):
+    """A command from another package, imported only when it is run (not to list it)."""
+
+    def __init__(self, name: str, target: str, short_help: str):
+        super().__init__(name, short_help=short_help)
+        self.target = target
+
+    def load(self) -> click.Command:
+        module, _, attr = self.target.partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+class MinapiGroup(FlaskGroup):
+    """Flask's command group, listing and finding commands without building the app."""
+
+    def _load_plugin_commands(self) -> None:
+        if self._loaded_plugin_commands:
+            return
+        # Flask-Migrate adds `db` to the app's commands; named here so it is found before the app.
+        self.add_command(LazyCommand("db", "flask_migrate.cli:db", "Perform database migrations (Flask-Migrate)."))
+        for ep in entry_points(group="flask.commands"):
+            summary = ep.dist.metadata["Summary"] if ep.dist else ""
+            self.add_command(LazyCommand(ep.name, ep.value, f"{summary} ({ep.dist.name})" if ep.dist else summary))
+        self._loaded_plugin_commands = True
+
+    def resolve_command(self, ctx, args):
+        name, cmd, rest = super().resolve_command(ctx, args)
+        if isinstance(cmd, LazyCommand):
+            cmd = self.commands[name] = cmd.load()
+        return name, cmd, rest
+
+    def list_commands(self, ctx):
+        self._load_plugin_commands()
+        return sorted(self.commands)
+
+
 def main() -> None:
-    cli = FlaskGroup(name="minapi", create_app=_factory, add_version_option=False,
-                     help="minapi: a self-hosted JSON API builder with an MCP server.")
+    cli = MinapiGroup(name="minapi", create_app=_factory, add_version_option=False,
+                      help="minapi: a self-hosted JSON API builder with an MCP server.",
+                      epilog=PLUGIN_COMMANDS_HINT)
+    for command in CORE_COMMANDS:
+        cli.add_command(command)
     cli.main(prog_name="minapi")
 
 
 def register(app: Flask) -> None:
-    app.cli.add_command(serve)
-    app.cli.add_command(worker)
-    app.cli.add_command(users)
-    app.cli.add_command(plugins)
-    app.cli.add_command(tools)
-    app.cli.add_command(keys)
+    for command in CORE_COMMANDS:
+        app.cli.add_command(command)
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
+              help="Serving threads per worker process.")
 @click.option("--no-worker", is_flag=True, help="Do not start a background job worker.")
 @with_appcontext
-def serve(host, port, workers, no_worker):
+def serve(host, port, workers, threads, no_worker):
     """Apply pending migrations, then serve with gunicorn."""
     from app.server import run_gunicorn, upgrade_database
 
     upgrade_database()
-    run_gunicorn(current_app._get_current_object(), host=host, port=port, workers=workers,
+    run_gunicorn(current_app._get_current_object(), host=host, port=port, workers=workers, threads=threads,
                  with_worker=not no_worker)
 
 
@@ -139,6 +186,16 @@ def plugins_list(as_json):
         click.echo(f"{row['name']:<16} {row['source']:<12} {row['module']}")
 
 
+@plugins.command("commands")
+def plugins_commands():
+    """List the commands the enabled plugins add."""
+    core = {c.name for c in CORE_COMMANDS} | {"db"}
+    ctx = click.get_current_context()
+    for name in sorted(set(current_app.cli.list_commands(ctx)) - core):
+        cmd = current_app.cli.get_command(ctx, name)
+        click.echo(f"{name:<16} {cmd.get_short_help_str(60)}")
+
+
 @click.group(cls=AppGroup)
 def tools():
     """Inspect the tool registry."""
@@ -185,6 +242,8 @@ def keys_create_mcp(email, label, read_only):
     click.echo(plaintext)
     click.echo(f"# {key.id} label={key.label!r} scopes={key.scopes!r}: shown once, keep it safe", err=True)
 
+
+CORE_COMMANDS = (serve, worker, users, plugins, tools, keys)
 
 if __name__ == "__main__":  # `python -m app.cli worker`: how `minapi serve` starts its worker
     main()

@@ -77,7 +77,8 @@ def _death_signal():
     return lambda: prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
 
 
-def run_gunicorn(app: Flask, *, host: str, port: int, workers: int, with_worker: bool = True) -> None:
+def run_gunicorn(app: Flask, *, host: str, port: int, workers: int, threads: int = 8,
+                 with_worker: bool = True) -> None:
     from gunicorn.app.base import BaseApplication
 
     from app import metrics
@@ -95,7 +96,7 @@ def run_gunicorn(app: Flask, *, host: str, port: int, workers: int, with_worker:
                 "limit_request_line": 8190,
                 "limit_request_field_size": 16384,
                 "workers": workers,
-                "threads": 8,  # gthread: MCP calls and slow clients do not block a whole worker
+                "threads": threads,  # gthread: MCP calls and slow clients do not block a whole worker
                 "worker_class": "gthread",
                 "preload_app": True,
                 "timeout": 60,
@@ -118,6 +119,7 @@ def run_gunicorn(app: Flask, *, host: str, port: int, workers: int, with_worker:
         with app.app_context():
             db.engine.dispose(close=False)
 
+    app.extensions["minapi.mcp"].preload()  # the MCP SDK, imported once in the master, shared by forks
     with app.app_context():
         db.engine.dispose()
     json_error_pages()

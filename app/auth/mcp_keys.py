@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from app.auth.actor import MCP_KEY, READ, WRITE, Actor
 from app.auth.models import McpKey
@@ -69,11 +69,16 @@ def delete(account_id: str, key_id: str) -> None:
     db.session.flush()
 
 
+# Built once (columns, not the entity: no ORM object per call; no expression built per call).
+_BY_HASH = select(McpKey.id, McpKey.account_id, McpKey.scopes, McpKey.last_used_at).where(
+    McpKey.key_hash == bindparam("key_hash"))
+
+
 def resolve(secret: str) -> Actor | None:
     """The Actor for a presented `tm_mcp_` key, or None if it is not one of ours."""
     if not secret.startswith(KEY_PREFIX) or len(secret) > 200:
         return None
-    key = db.session.scalar(select(McpKey).where(McpKey.key_hash == hash_secret(secret)))
+    key = db.session.execute(_BY_HASH, {"key_hash": hash_secret(secret)}).first()
     if key is None:
         return None
     actor = Actor(account_id=key.account_id, via=MCP_KEY, scopes=frozenset(key.scopes.split()),

@@ -7,14 +7,18 @@ REST call does, and `AppError`s come back as `isError` results carrying the code
 
 The SDK app is an ASGI app; `McpBridge` builds it lazily once per process (so forked
 gunicorn workers each get their own event loop) and wraps it with a2wsgi so the Flask
-view can return it as a WSGI callable. This module and `mcp_view` are the only ones
-that import the SDK.
+view can return it as a WSGI callable. A request in the 2026-07-28 protocol (one JSON-RPC
+request per POST, no session) is served by the same SDK app on the serving thread's own
+event loop instead (`SameThread`), and its tool runs right there: no hop to the bridge's
+loop thread and on to a worker thread, which cost more than the call itself. This is the only module that imports the SDK, and
+`mcp_view` imports it on the first MCP request only (commands that do not serve never load it).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import http
 import hmac
 import importlib.metadata
 import json
@@ -26,10 +30,12 @@ from urllib.parse import urlsplit
 
 import anyio
 from a2wsgi import ASGIMiddleware
+from a2wsgi.asgi import build_scope
 from flask import Flask
 from mcp.server import Server, ServerRequestContext
 from mcp.server.request_state import RequestStateBoundary, RequestStateSecurity
 from mcp.server.transport_security import TransportSecuritySettings
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from mcp.types import (CallToolRequestParams, CallToolResult, Icon, ListToolsResult, PaginatedRequestParams,
                        TextContent, Tool, ToolAnnotations)
 
@@ -39,14 +45,14 @@ from app.extensions import db
 from app.safety.headroom import META_KEY as QUOTA_META
 from app.safety.headroom import headroom
 from app.tools import runner
+from app.tools.mcp_view import ENVIRON_ACTOR, MCP_PATH
 from app.tools.registry import Action, ToolRegistry
 from app.tools.schemas import tool_schemas
 
 log = logging.getLogger(__name__)
+_lane = threading.local()  # .loop: this serving thread's event loop; .direct: a tool may run inline
 
-MCP_PATH = "/api/mcp"
 SERVER_NAME = "minapi"  # the same on every worker: it is the audience of sealed request state
-ENVIRON_ACTOR = "minapi.actor"
 ICON_PATH = "/static/minapi.svg"  # a stable URL: clients cache the icon by it
 
 INSTRUCTIONS = """\
@@ -152,26 +158,31 @@ def build_server(app: Flask, registry: ToolRegistry) -> Server:
         actor = ctx.request.scope["wsgi_environ"][ENVIRON_ACTOR]
         arguments = dict(params.arguments or {})
 
+        def execute() -> CallToolResult:  # inside an app context
+            if action is None:
+                res = error_result(AppError(f"There is no tool named {params.name!r}.", code="unknown_tool",
+                                            status=404))
+            else:
+                try:
+                    res = result(runner.run(action, actor, arguments, surface="mcp"))
+                except AppError as err:
+                    outcome[0] = err.code
+                    res = error_result(err)
+                except Exception:  # a bug: say so plainly, keep the details in our log
+                    outcome[0] = "internal_error"
+                    log.exception("MCP tool %s failed", action.tool_name)
+                    res = error_result(AppError("Something went wrong on our side.", code="internal_error",
+                                                status=500))
+            return with_quota(res, actor.account_id)
+
         def run() -> CallToolResult:
             with app.app_context():
-                if action is None:
-                    res = error_result(AppError(f"There is no tool named {params.name!r}.", code="unknown_tool",
-                                                status=404))
-                else:
-                    try:
-                        res = result(runner.run(action, actor, arguments, surface="mcp"))
-                    except AppError as err:
-                        outcome[0] = err.code
-                        res = error_result(err)
-                    except Exception:  # a bug: say so plainly, keep the details in our log
-                        outcome[0] = "internal_error"
-                        log.exception("MCP tool %s failed", action.tool_name)
-                        res = error_result(AppError("Something went wrong on our side.", code="internal_error",
-                                                    status=500))
-                return with_quota(res, actor.account_id)
+                return execute()
 
         started, outcome = time.perf_counter(), ["success"]
         try:
+            if getattr(_lane, "direct", False):  # on the serving thread, inside its request's app context
+                return execute()
             return await anyio.to_thread.run_sync(run)
         finally:
             metrics.tool_call(app, params.name if action is None else action.tool_name, outcome[0],
@@ -194,22 +205,38 @@ class McpBridge:
         self._lock = threading.Lock()
         self._pid: int | None = None
         self._wsgi = None
+        self._server = self._asgi = None
 
-    def wsgi_app(self):
+    def wsgi_app(self, environ: dict):
+        """The WSGI app serving this request: same-thread for the 2026-07-28 protocol (the SDK
+        routes a version outside the handshake era to its single-exchange entry, which uses no
+        session task group), the a2wsgi bridge for the handshake era."""
         if self._pid != os.getpid():
             with self._lock:
                 if self._pid != os.getpid():
-                    self._wsgi = self._start()
+                    self._wsgi, self._same_thread = self._start()
                     self._pid = os.getpid()
+        version = environ.get("HTTP_MCP_PROTOCOL_VERSION")
+        if version is not None and version not in HANDSHAKE_PROTOCOL_VERSIONS:
+            return self._same_thread
         return self._wsgi
 
-    def _start(self):
+    def prepare(self) -> None:
+        """Build the SDK server and its ASGI app (no thread, no loop): done in gunicorn's master
+        before it forks, so no worker pays for it on its first MCP request."""
+        if self._server is not None:
+            return
         server = build_server(self.app, self.registry)
-        asgi = server.streamable_http_app(
+        self._asgi = server.streamable_http_app(
             streamable_http_path=MCP_PATH, stateless_http=True,
             transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=True,
                                                          allowed_hosts=allowed_hosts(self.app),
                                                          allowed_origins=allowed_origins(self.app)))
+        self._server = server
+
+    def _start(self):
+        self.prepare()
+        server, asgi = self._server, self._asgi
         loop = asyncio.new_event_loop()
         threading.Thread(target=loop.run_forever, name="minapi-mcp-loop", daemon=True).start()
         started = threading.Event()
@@ -222,4 +249,57 @@ class McpBridge:
         future = asyncio.run_coroutine_threadsafe(run_manager(), loop)
         if not started.wait(10):
             raise RuntimeError(f"MCP session manager did not start: {future.exception(0) if future.done() else 'timeout'}")
-        return ASGIMiddleware(asgi, loop=loop)
+        return ASGIMiddleware(asgi, loop=loop), SameThread(asgi)
+
+
+class SameThread:
+    """Serve one request with an ASGI app on the calling thread's own event loop, body buffered.
+
+    Only for requests the SDK answers in one exchange (JSON, or an SSE stream that ends with
+    the answer): the response is sent once the app has finished.
+    """
+
+    def __init__(self, asgi):
+        self.asgi = asgi
+
+    def __call__(self, environ, start_response):
+        loop = getattr(_lane, "loop", None)
+        if loop is None:
+            loop = _lane.loop = asyncio.new_event_loop()
+        body = environ["wsgi.input"].read()
+        status, headers, chunks = loop.run_until_complete(self._serve(build_scope(environ), body))
+        try:
+            phrase = http.HTTPStatus(status).phrase
+        except ValueError:
+            phrase = ""
+        start_response(f"{status} {phrase}", headers)
+        return chunks
+
+    async def _serve(self, scope: dict, body: bytes):
+        answered = asyncio.Event()
+        request = [{"type": "http.request", "body": body, "more_body": False}]
+        response: dict = {"status": 500, "headers": []}
+        chunks: list[bytes] = []
+
+        async def receive():
+            if request:
+                return request.pop()
+            await answered.wait()  # the client stays until it has its answer
+            return {"type": "http.disconnect"}
+
+        async def send(message):
+            if message["type"] == "http.response.start":
+                response["status"] = message["status"]
+                response["headers"] = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in message["headers"]]
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body"):
+                    answered.set()
+
+        _lane.direct = True
+        try:
+            await self.asgi(scope, receive, send)
+        finally:
+            _lane.direct = False
+            answered.set()
+        return response["status"], response["headers"], chunks

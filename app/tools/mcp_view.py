@@ -17,8 +17,10 @@ from app.activity import record as activity
 from app.auth.resolve import header_actor
 from app.body import MAX_DEPTH, parse, read_raw
 from app.errors import AppError, Unauthorized
-from app.tools.mcp import ENVIRON_ACTOR, MCP_PATH, McpBridge
 from app.tools.registry import ToolRegistry
+
+MCP_PATH = "/api/mcp"
+ENVIRON_ACTOR = "minapi.actor"
 
 # JSON-RPC error codes for refusals at the HTTP layer (clear of the SDK's own codes).
 RPC_INSUFFICIENT_SCOPE = -32003
@@ -124,8 +126,28 @@ def json_errors(sdk_app):
     return wsgi
 
 
+class LazyBridge:
+    """The SDK bridge, imported and built on the first MCP request, so that commands which do not
+    serve (`minapi --help`, `users`, `tools list`…) never import the MCP SDK."""
+
+    def __init__(self, app: Flask, registry: ToolRegistry):
+        self.app, self.registry, self._bridge = app, registry, None
+
+    def preload(self):
+        """Import the SDK and build its server now (servers call this before forking workers)."""
+        if self._bridge is None:
+            from app.tools.mcp import McpBridge
+
+            self._bridge = McpBridge(self.app, self.registry)
+        self._bridge.prepare()
+        return self._bridge
+
+    def wsgi_app(self, environ: dict):
+        return (self._bridge or self.preload()).wsgi_app(environ)
+
+
 def register_mcp(app: Flask, registry: ToolRegistry) -> None:
-    bridge = McpBridge(app, registry)
+    bridge = LazyBridge(app, registry)
     app.extensions["minapi.mcp"] = bridge
     bp = Blueprint("mcp", __name__)
 
@@ -158,6 +180,9 @@ def register_mcp(app: Flask, registry: ToolRegistry) -> None:
         request.environ["wsgi.input"] = io.BytesIO(body)
         request.environ["CONTENT_LENGTH"] = str(len(body))
         request.environ[ENVIRON_ACTOR] = actor
-        return json_errors(bridge.wsgi_app())
+        return json_errors(bridge.wsgi_app(request.environ))
 
+    from app.extensions import limiter
+
+    limiter.exempt(bp)  # no per-IP limit applies to /api/mcp: skip the limiter's per-request check
     app.register_blueprint(bp)

@@ -13,9 +13,10 @@ from importlib.metadata import entry_points
 
 import pluggy
 
-from app.jobs.registry import JobRegistrationError, JobRegistry
 from app.tools import PROJECT, hookspecs
-from app.tools.registry import RegistrationError, ToolRegistry
+
+# The registries (and what they import: marshmallow, the job queue's models) are imported where
+# they are built, so `import app` stays light for commands that never build an app.
 
 ENTRY_POINT_GROUP = "minapi.plugins"
 
@@ -111,13 +112,17 @@ def _fill(pm: pluggy.PluginManager, hook: str, argname: str, registry, refusal: 
     return registry
 
 
-def build_registry(pm: pluggy.PluginManager) -> ToolRegistry:
+def build_registry(pm: pluggy.PluginManager):
     """The tool registry, filled by every plugin's `register_tools`."""
+    from app.tools.registry import RegistrationError, ToolRegistry
+
     return _fill(pm, "register_tools", "tools", ToolRegistry(), RegistrationError)
 
 
-def build_job_registry(pm: pluggy.PluginManager) -> JobRegistry:
+def build_job_registry(pm: pluggy.PluginManager):
     """The job registry, filled by every plugin's `register_jobs`."""
+    from app.jobs.registry import JobRegistrationError, JobRegistry
+
     return _fill(pm, "register_jobs", "jobs", JobRegistry(), JobRegistrationError)
 
 

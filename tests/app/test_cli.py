@@ -61,3 +61,54 @@ def test_console_script_is_installed_and_lists_tools(tmp_path):
     proc = subprocess.run([exe, "tools", "list", "--mcp"], capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr
     assert "GET /api/v1/help" in proc.stdout
+
+
+HEAVY = ("mcp", "mcp_types", "a2wsgi", "sqlalchemy", "alembic", "marshmallow")
+PROBE = """
+import json, sys
+from app.cli import main
+sys.argv = ["minapi", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+print(json.dumps({"code": code, "loaded": [m for m in %r if m in sys.modules]}))
+""" % (HEAVY,)
+
+
+def run_cli_probe(tmp_path, *args):
+    """Run the real command line in a fresh interpreter; report its exit code and the heavy
+    modules it imported (the last line of its output)."""
+    env = dict(os.environ, MINAPI_INSTANCE_PATH=str(tmp_path))
+    proc = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    *output, last = proc.stdout.strip().splitlines()
+    return json.loads(last), "\n".join(output)
+
+
+def test_help_imports_neither_the_app_nor_the_mcp_sdk(tmp_path):
+    probe, output = run_cli_probe(tmp_path, "--help")
+    assert probe["code"] in (0, None)
+    assert probe["loaded"] == []  # no SDK, no database layer, no schemas: --help builds no app
+    for command in ("serve", "worker", "users", "keys", "tools", "plugins", "db"):
+        assert f"  {command} " in output
+    assert "minapi plugins commands" in output
+
+
+@pytest.mark.parametrize("args", [["tools", "list"], ["plugins", "list"], ["users", "--help"],
+                                  ["keys", "--help"], ["db", "--help"]])
+def test_commands_that_do_not_serve_never_import_the_mcp_sdk(tmp_path, args):
+    probe, output = run_cli_probe(tmp_path, *args)
+    assert probe["code"] in (0, None), output
+    assert not {"mcp", "mcp_types", "a2wsgi"} & set(probe["loaded"]), probe
+    assert output  # the command did its work
+
+
+def test_plugin_commands_are_listed_and_found_by_name(tmp_path):
+    probe, output = run_cli_probe(tmp_path, "plugins", "commands")
+    assert probe["code"] in (0, None)
+    assert "archive" in output.split()  # the archives plugin's command
+    assert "serve" not in output.split()  # core commands are in --help already
+    probe, output = run_cli_probe(tmp_path, "archive", "--help")
+    assert probe["code"] in (0, None) and "Usage: minapi archive" in output
