@@ -70,7 +70,7 @@ def delete(account_id: str, key_id: str) -> None:
 
 
 # Built once (columns, not the entity: no ORM object per call; no expression built per call).
-_BY_HASH = select(McpKey.id, McpKey.account_id, McpKey.scopes, McpKey.last_used_at).where(
+_BY_HASH = select(McpKey.id, McpKey.account_id, McpKey.scopes, McpKey.label, McpKey.last_used_at).where(
     McpKey.key_hash == bindparam("key_hash"))
 
 
