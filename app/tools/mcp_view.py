@@ -46,9 +46,11 @@ def messages(body: bytes) -> list[dict]:
 
 
 def unauthorized(rpc_id, err: Unauthorized | None) -> Response:
-    header = f'Bearer resource_metadata="{resource_metadata_url()}", scope="mcp:read"'
+    # Both scopes: hosted clients request exactly the challenged scopes and most cannot step up later.
+    header = f'Bearer resource_metadata="{resource_metadata_url()}", scope="mcp:read mcp:write"'
     if err is not None:
-        header = f'Bearer error="invalid_token", resource_metadata="{resource_metadata_url()}", scope="mcp:read"'
+        header = (f'Bearer error="invalid_token", resource_metadata="{resource_metadata_url()}", '
+                  f'scope="mcp:read mcp:write"')
     err = err or Unauthorized("Send an MCP key in the x-api-key header, or an OAuth access token.")
     return rpc_error(401, rpc_id, RPC_UNAUTHORIZED, err, header)
 
@@ -76,6 +78,7 @@ def register_mcp(app: Flask, registry: ToolRegistry) -> None:
     bp = Blueprint("mcp", __name__)
 
     @bp.route(MCP_PATH, methods=["GET", "POST", "DELETE"])
+    @bp.route(MCP_PATH + "/", methods=["GET", "POST", "DELETE"], endpoint="mcp_endpoint_slash")
     def mcp_endpoint():
         if request.method != "POST":
             # Stateless: no standalone SSE stream to GET and no session to DELETE.
@@ -98,6 +101,7 @@ def register_mcp(app: Flask, registry: ToolRegistry) -> None:
         request.environ["wsgi.input"] = io.BytesIO(body)
         request.environ["CONTENT_LENGTH"] = str(len(body))
         request.environ[ENVIRON_ACTOR] = actor
+        request.environ["PATH_INFO"] = MCP_PATH  # `/api/mcp/` is served exactly like `/api/mcp`
         return bridge.wsgi_app()
 
     app.register_blueprint(bp)
