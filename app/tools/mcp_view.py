@@ -78,7 +78,6 @@ def register_mcp(app: Flask, registry: ToolRegistry) -> None:
     bp = Blueprint("mcp", __name__)
 
     @bp.route(MCP_PATH, methods=["GET", "POST", "DELETE"])
-    @bp.route(MCP_PATH + "/", methods=["GET", "POST", "DELETE"], endpoint="mcp_endpoint_slash")
     def mcp_endpoint():
         if request.method != "POST":
             # Stateless: no standalone SSE stream to GET and no session to DELETE.
@@ -101,7 +100,20 @@ def register_mcp(app: Flask, registry: ToolRegistry) -> None:
         request.environ["wsgi.input"] = io.BytesIO(body)
         request.environ["CONTENT_LENGTH"] = str(len(body))
         request.environ[ENVIRON_ACTOR] = actor
-        request.environ["PATH_INFO"] = MCP_PATH  # `/api/mcp/` is served exactly like `/api/mcp`
         return bridge.wsgi_app()
 
     app.register_blueprint(bp)
+    app.wsgi_app = TrailingSlash(app.wsgi_app)
+
+
+class TrailingSlash:
+    """WSGI layer: `/api/mcp/` is served exactly like `/api/mcp` (credentials, OAuth audience, CORS, SDK),
+    so it is rewritten before Flask sees the request."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") == MCP_PATH + "/":
+            environ["PATH_INFO"] = MCP_PATH
+        return self.wsgi_app(environ, start_response)
