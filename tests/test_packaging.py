@@ -97,6 +97,8 @@ def test_wheel_installed_outside_the_clone_creates_every_table_and_an_account(wh
     assert str(tmp_path / "venv") in where.stdout and str(ROOT) not in where.stdout, where.stdout + where.stderr
     upgrade = run("db", "upgrade")
     assert upgrade.returncode == 0, upgrade.stdout + upgrade.stderr
+    current = run("db", "current")  # empty when the wheel carries no migrations
+    assert "(head)" in current.stdout, current.stdout + current.stderr
     created = run("users", "create", "wheel@example.com", "--password", "wheel password 1")
     assert created.returncode == 0, created.stdout + created.stderr
     assert "wheel@example.com" in created.stdout
