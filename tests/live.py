@@ -80,26 +80,34 @@ def gunicorn(env: dict, workers: int = 3):
             proc.kill()
 
 
-def mcp_call(base_url: str, key: str | None, fn, mode: str = "auto", headers: dict | None = None):
-    """Open an SDK client session on /api/mcp, run `await fn(client)`, return its result."""
+def mcp_call(base_url: str, key: str | None, fn, mode: str = "auto", headers: dict | None = None,
+             path: str = "/api/mcp"):
+    """Open an SDK client session on /api/mcp (or `path`), run `await fn(client)`, return its result."""
     hdrs = dict(headers or {})
     if key:
         hdrs["x-api-key"] = key
 
     async def go():
         async with httpx2.AsyncClient(headers=hdrs, timeout=httpx2.Timeout(30.0, read=60.0)) as http:
-            async with Client(streamable_http_client(f"{base_url}/api/mcp", http_client=http), mode=mode) as client:
+            async with Client(streamable_http_client(base_url + path, http_client=http), mode=mode) as client:
                 return await fn(client)
 
     return asyncio.run(go())
 
 
-def rpc(base_url: str, body: dict, key: str | None = None, **headers) -> httpx.Response:
-    """A raw JSON-RPC POST to /api/mcp (as an old client would send it)."""
+def rpc(base_url: str, body: dict, key: str | None = None, path: str = "/api/mcp", **headers) -> httpx.Response:
+    """A raw JSON-RPC POST to /api/mcp or `path` (as an old client would send it)."""
     hdrs = {"accept": "application/json, text/event-stream", "content-type": "application/json", **headers}
     if key:
         hdrs["x-api-key"] = key
-    return httpx.post(f"{base_url}/api/mcp", content=json.dumps(body), headers=hdrs, timeout=30)
+    return httpx.post(base_url + path, content=json.dumps(body), headers=hdrs, timeout=30)
+
+
+def tool_error(result) -> dict:
+    """The error of an `isError` tool result: JSON `{"error": {...}}` in its text, never structured content
+    (which would have to match the tool's output schema)."""
+    assert result.is_error is True and result.structured_content is None, result
+    return json.loads(result.content[0].text)["error"]
 
 
 def rpc_payload(resp: httpx.Response) -> dict:

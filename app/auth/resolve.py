@@ -53,7 +53,19 @@ def header_actor() -> Actor | None:
         actor = fn(secret)
         if actor is not None:
             return actor
-    raise Unauthorized("The key or token is not valid (or was revoked).", code="invalid_key")
+    raise Unauthorized(data_key_message(secret) or "The key or token is not valid (or was revoked).",
+                       code="invalid_key")
+
+
+def data_key_message(secret: str) -> str | None:
+    """What to say when a data key was sent where an MCP credential is needed (a common mix-up)."""
+    from app.gateway.keys import environment_of
+
+    if environment_of(secret) is None:
+        return None
+    return ("This is a data key (tm_test_… / tm_live_…), which only calls your endpoints at /api/v1/data/. "
+            "MCP and the management API need an MCP key (tm_mcp_…, from Settings → AI integration) "
+            "or an OAuth access token.")
 
 
 def request_actor() -> tuple[Actor | None, bool]:

@@ -3,7 +3,8 @@
 Every action the registry exposes on MCP becomes a tool with its title, description,
 JSON Schemas (from the action's marshmallow schemas) and annotations (from its kind).
 A call runs through `runner.run` in a worker thread with an app context, exactly as a
-REST call does, and `AppError`s come back as `isError` results carrying the code.
+REST call does, and `AppError`s come back as `isError` results carrying the code (as text: no
+structured content, which would have to match the tool's output schema).
 
 The SDK app is an ASGI app; `McpBridge` builds it lazily once per process (so forked
 gunicorn workers each get their own event loop) and wraps it with a2wsgi so the Flask
@@ -97,13 +98,18 @@ def to_tool(action: Action, schemas: tuple[dict, dict]) -> Tool:
                                             open_world_hint=ann["openWorldHint"]))
 
 
-def result(data: dict, *, is_error: bool = False) -> CallToolResult:
-    return CallToolResult(content=[TextContent(type="text", text=json.dumps(data, default=str))],
-                          structured_content=data, is_error=is_error)
+def text(data: dict) -> list[TextContent]:
+    return [TextContent(type="text", text=json.dumps(data, default=str))]
+
+
+def result(data: dict) -> CallToolResult:
+    return CallToolResult(content=text(data), structured_content=data, is_error=False)
 
 
 def error_result(err: AppError) -> CallToolResult:
-    return result(err.to_dict(), is_error=True)
+    """`{"error": {...}}` as text only: structured content must match the tool's `outputSchema`,
+    which describes success, and SDK clients (TypeScript 1.x) reject a result that does not."""
+    return CallToolResult(content=text(err.to_dict()), is_error=True)
 
 
 def with_quota(res: CallToolResult, account_id: str) -> CallToolResult:

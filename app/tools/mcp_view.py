@@ -58,9 +58,11 @@ def parse_error(err: AppError) -> Response:
 
 
 def unauthorized(rpc_id, err: Unauthorized | None) -> Response:
-    header = f'Bearer resource_metadata="{resource_metadata_url()}", scope="mcp:read"'
+    # Both scopes: hosted clients request exactly the challenged scopes and most cannot step up later.
+    header = f'Bearer resource_metadata="{resource_metadata_url()}", scope="mcp:read mcp:write"'
     if err is not None:
-        header = f'Bearer error="invalid_token", resource_metadata="{resource_metadata_url()}", scope="mcp:read"'
+        header = (f'Bearer error="invalid_token", resource_metadata="{resource_metadata_url()}", '
+                  f'scope="mcp:read mcp:write"')
     err = err or Unauthorized("Send an MCP key in the x-api-key header, or an OAuth access token.")
     return rpc_error(401, rpc_id, RPC_UNAUTHORIZED, err, header)
 
@@ -186,3 +188,17 @@ def register_mcp(app: Flask, registry: ToolRegistry) -> None:
 
     limiter.exempt(bp)  # no per-IP limit applies to /api/mcp: skip the limiter's per-request check
     app.register_blueprint(bp)
+    app.wsgi_app = TrailingSlash(app.wsgi_app)
+
+
+class TrailingSlash:
+    """WSGI layer: `/api/mcp/` is served exactly like `/api/mcp` (credentials, OAuth audience, CORS, SDK),
+    so it is rewritten before Flask sees the request."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") == MCP_PATH + "/":
+            environ["PATH_INFO"] = MCP_PATH
+        return self.wsgi_app(environ, start_response)

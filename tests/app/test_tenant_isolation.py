@@ -12,7 +12,7 @@ from marshmallow import fields as mf
 
 from tests.conftest import mcp_key
 from tests.gateway_helpers import make_owner
-from tests.live import LiveServer, mcp_call
+from tests.live import LiveServer, mcp_call, tool_error
 
 
 @pytest.fixture
@@ -97,7 +97,7 @@ def test_every_mcp_tool_refuses_another_accounts_endpoint(app, world):
         for action in actions:
             for ref in (ep.info["id"], ep.slug, "Secret"):
                 res = await client.call_tool(action.tool_name, build(action, ref, record))
-                out[(action.tool_name, ref)] = (res.is_error, (res.structured_content or {}).get("error", {}).get("code"))
+                out[(action.tool_name, ref)] = (res.is_error, tool_error(res)["code"] if res.is_error else None)
         listing = await client.call_tool("endpoints_list", {})
         return out, listing.structured_content
 
@@ -171,13 +171,13 @@ def test_account_wide_reads_never_show_another_accounts_logs_stats_or_archives(a
 
     with LiveServer(app) as server:
         out = mcp_call(server.url, key, go)
-    assert out["lookup"].is_error and out["lookup"].structured_content["error"]["code"] == "log_not_found"
+    assert tool_error(out["lookup"])["code"] == "log_not_found"
     assert out["search"].structured_content["logs"] == []
     assert out["stats"].structured_content["totals"]["calls"] == 1
     assert out["subscription"].structured_content["calls_used"] == 1
     assert out["archives"].structured_content["archives"] == []
     assert out["activity"].structured_content["activity"] == []
-    assert out["resend"].is_error and out["resend"].structured_content["error"]["code"] == "log_not_found"
+    assert tool_error(out["resend"])["code"] == "log_not_found"
 
 
 # Actions that name no endpoint, and where their isolation is tested: this test, or the file named.

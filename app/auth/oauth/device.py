@@ -14,7 +14,8 @@ from datetime import timedelta
 
 from authlib.oauth2.rfc8628.endpoint import create_string_user_code
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import Account
 from app.auth import mcp_keys
@@ -30,21 +31,49 @@ SESSION_TTL = timedelta(minutes=10)
 INTERVAL = 5
 SESSION_PREFIX = "stk_"
 LABEL_MAX = 100
+CLIENT_CODE = re.compile(r"([A-Za-z0-9]{4})-?([A-Za-z0-9]{4})")
+
+
+class DeviceCodeExists(AppError):
+    status, code = 409, "device_code_exists"
+    message = "This device_code is already in use; generate a new one."
 
 
 def verification_uri() -> str:
     return current_app.config["BASE_URL"] + "/device"
 
 
-def create(flow: str, client_id: str, scope: str) -> dict:
-    """A new device code; returns the RFC 8628 §3.2 response."""
-    device_code, digest = mint("mdc_", 32)
-    user_code = create_string_user_code()
-    while db.session.scalar(select(DeviceCode.id).where(DeviceCode.user_code == user_code)):
+def client_device_code(value) -> str:
+    """A client-generated device code (CueAPI's clients send one): 8 letters or digits, as `XXXX-XXXX`.
+
+    It is also the code the person sees, so it is the user code too.
+    """
+    match = CLIENT_CODE.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        raise AppError("device_code must be 8 letters or digits, written XXXX-XXXX (or without the dash).",
+                       code="invalid_device_code", status=400)
+    return f"{match[1]}-{match[2]}".upper()
+
+
+def create(flow: str, client_id: str, scope: str, device_code: str | None = None) -> dict:
+    """A new device code (made here, or the client's own); returns the RFC 8628 §3.2 response."""
+    if device_code is None:
+        device_code, digest = mint("mdc_", 32)
         user_code = create_string_user_code()
+        while db.session.scalar(select(DeviceCode.id).where(DeviceCode.user_code == user_code)):
+            user_code = create_string_user_code()
+    else:
+        user_code, digest = device_code, hash_secret(device_code)
+        taken = or_(DeviceCode.device_code_hash == digest, DeviceCode.user_code == user_code)
+        if db.session.scalar(select(DeviceCode.id).where(taken)):
+            raise DeviceCodeExists()
     db.session.add(DeviceCode(device_code_hash=digest, user_code=user_code, flow=flow, client_id=client_id[:512],
                               scope=scope, interval=INTERVAL, expires_at=utcnow() + CODE_TTL))
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same client code sent twice at once
+        db.session.rollback()
+        raise DeviceCodeExists() from None
     uri = verification_uri()
     return {"device_code": device_code, "user_code": user_code, "verification_uri": uri,
             "verification_uri_complete": f"{uri}?user_code={user_code}",
@@ -52,7 +81,7 @@ def create(flow: str, client_id: str, scope: str) -> dict:
 
 
 def normalize_user_code(text: str | None) -> str:
-    letters = re.sub(r"[^A-Za-z]", "", text or "").upper()[:8]
+    letters = re.sub(r"[^A-Za-z0-9]", "", text or "").upper()[:8]
     return f"{letters[:4]}-{letters[4:]}" if len(letters) == 8 else letters
 
 
@@ -78,6 +107,8 @@ def decide(account_id: str, user_code: str, *, approve: bool, write: bool) -> De
 
 def poll(device_code: str) -> dict:
     """The seed's poll: pending, denied, expired, or approved with a one-time session token."""
+    if CLIENT_CODE.fullmatch(device_code or ""):
+        device_code = client_device_code(device_code)
     row = db.session.scalar(select(DeviceCode).where(DeviceCode.device_code_hash == hash_secret(device_code or ""),
                                                      DeviceCode.flow == "session"))
     if row is None:

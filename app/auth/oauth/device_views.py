@@ -26,6 +26,7 @@ class DeviceCodeArgs(Schema):
         unknown = RAISE
 
     client_id = fields.String(load_default="mcp-host", validate=validate.Length(min=1, max=128))
+    device_code = fields.Raw(load_default=None)  # checked by device.client_device_code
 
 
 class PollArgs(Schema):
@@ -57,9 +58,11 @@ def load(schema: Schema) -> dict:
 @limiter.limit(lambda: current_app.config["DEVICE_RATE_LIMIT"])
 def device_code():
     args = load(DeviceCodeArgs())
-    data = device.create("session", args["client_id"], f"{READ} {WRITE}")
+    own = args["device_code"]
+    data = device.create("session", args["client_id"], f"{READ} {WRITE}",
+                         None if own is None else device.client_device_code(own))
     db.session.commit()
-    return jsonify(data)
+    return jsonify({**data, "verification_url": data["verification_uri_complete"]}), 201
 
 
 @bp.post("/v1/auth/device-code/poll")

@@ -1,5 +1,6 @@
 """The MCP server at /api/mcp, driven by the SDK's own client over real HTTP."""
 
+import json
 import os
 
 import httpx
@@ -7,7 +8,7 @@ import pytest
 from mcp.shared.exceptions import MCPError
 
 from tests.conftest import ON_POSTGRES, PG_URL, mcp_key
-from tests.live import LiveServer, gunicorn, mcp_call, rpc, rpc_payload
+from tests.live import LiveServer, gunicorn, mcp_call, rpc, rpc_payload, tool_error
 from tests.sample_plugins import NOTES
 
 MODES = ["auto", "legacy"]
@@ -74,12 +75,23 @@ def test_tool_errors_are_is_error_results_with_the_code(live, notes_app, mode):
                 await client.call_tool("notes_explode", {}))
 
     unknown_topic, invalid, destructive, boom = mcp_call(live.url, key, go, mode)
-    assert unknown_topic.is_error and unknown_topic.structured_content["error"]["code"] == "unknown_topic"
-    assert invalid.is_error and invalid.structured_content["error"]["code"] == "validation_failed"
-    assert set(invalid.structured_content["error"]["details"]) == {"text", "count"}
-    assert destructive.is_error and destructive.structured_content["error"]["code"] == "unknown_tool"
-    assert boom.is_error and boom.structured_content["error"] == {
-        "code": "internal_error", "message": "Something went wrong on our side."}
+    assert tool_error(unknown_topic)["code"] == "unknown_topic"
+    assert tool_error(invalid)["code"] == "validation_failed"
+    assert set(tool_error(invalid)["details"]) == {"text", "count"}
+    assert tool_error(destructive)["code"] == "unknown_tool"
+    assert tool_error(boom) == {"code": "internal_error", "message": "Something went wrong on our side."}
+
+
+def test_error_results_carry_text_only_on_the_wire(live, notes_app):
+    """No `structuredContent` on an error: it would fail the tool's outputSchema in SDK clients."""
+    key = mcp_key(notes_app)
+    call = rpc(live.url, {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                          "params": {"name": "notes_add", "arguments": {"count": "x"}}}, key,
+               **{"MCP-Protocol-Version": "2025-06-18"})
+    payload = rpc_payload(call)["result"]
+    assert payload["isError"] is True and "structuredContent" not in payload
+    assert [c["type"] for c in payload["content"]] == ["text"]
+    assert json.loads(payload["content"][0]["text"])["error"]["code"] == "validation_failed"
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -116,12 +128,44 @@ def test_missing_or_wrong_credentials_get_401_with_resource_metadata(live, notes
     assert resp.status_code == 401
     header = resp.headers["WWW-Authenticate"]
     expected = ('resource_metadata="http://localhost/.well-known/oauth-protected-resource/api/mcp", '
-                'scope="mcp:read"')
+                'scope="mcp:read mcp:write"')
     if headers:
         assert header == 'Bearer error="invalid_token", ' + expected
     else:
         assert header == "Bearer " + expected
     assert resp.json()["error"]["code"] == -32004
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_trailing_slash_is_served_like_the_path(live, notes_app, mode):
+    key = mcp_key(notes_app)
+
+    async def go(client):
+        names = {t.name for t in (await client.list_tools()).tools}
+        return names, await client.call_tool("notes_add", {"text": "via slash"})
+
+    names, added = mcp_call(live.url, key, go, mode, path="/api/mcp/")
+    assert "notes_add" in names and added.is_error is False and added.structured_content["text"] == "via slash"
+    anon = rpc(live.url, {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}, None, path="/api/mcp/")
+    assert anon.status_code == 401 and 'scope="mcp:read mcp:write"' in anon.headers["WWW-Authenticate"]
+    assert httpx.get(f"{live.url}/api/mcp/", headers={"x-api-key": key}).status_code == 405
+
+
+@pytest.mark.parametrize("prefix", ["tm_test_", "tm_live_"])
+@pytest.mark.parametrize("how", ["x-api-key", "bearer"])
+def test_a_data_key_is_told_it_needs_an_mcp_key(live, notes_app, prefix, how):
+    secret = prefix + "a" * 32
+    headers = {"x-api-key": secret} if how == "x-api-key" else {"Authorization": f"Bearer {secret}"}
+    resp = rpc(live.url, {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}, None, **headers)
+    assert resp.status_code == 401
+    error = resp.json()["error"]
+    assert error["data"]["code"] == "invalid_key"
+    assert "data key" in error["message"] and "tm_mcp_" in error["message"] and "AI integration" in error["message"]
+    rest = httpx.get(f"{live.url}/api/v1/endpoints", headers=headers)
+    assert rest.status_code == 401 and rest.json()["error"]["code"] == "invalid_key"
+    assert rest.json()["error"]["message"] == error["message"]
+    other = rpc(live.url, {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}, None, **{"x-api-key": "tm_mcp_nope"})
+    assert "data key" not in other.json()["error"]["message"]
 
 
 @pytest.mark.parametrize("mode", MODES)

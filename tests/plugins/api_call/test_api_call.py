@@ -6,7 +6,7 @@ from sqlalchemy import text
 from app.extensions import db
 from tests.conftest import mcp_key
 from tests.gateway_helpers import make_owner
-from tests.live import LiveServer, mcp_call
+from tests.live import LiveServer, mcp_call, tool_error
 
 
 @pytest.fixture
@@ -58,9 +58,9 @@ def test_the_same_flow_through_mcp(app, ep):
                 "name": "Signups", "fields": [{"name": "email", "type": "string", "required": True}]})).structured_content
             assert made["owner_keys"]["sandbox"].startswith("tm_test_")
             bad = await client.call_tool("api_call_post", {"endpoint": "Signups", "data": {"name": "x"}})
-            assert bad.is_error and bad.structured_content["error"]["code"] == "validation_failed"
+            assert tool_error(bad)["code"] == "validation_failed"
             early = await client.call_tool("endpoints_deploy", {"endpoint": "Signups"})
-            assert early.is_error and early.structured_content["error"]["code"] == "sandbox_untested"
+            assert tool_error(early)["code"] == "sandbox_untested"
             ok = await client.call_tool("api_call_post", {"endpoint": "Signups", "data": {"email": "a@b.c"}})
             assert ok.structured_content["status"] == 201
             deployed = (await client.call_tool("endpoints_deploy", {"endpoint": "Signups"})).structured_content

@@ -16,7 +16,7 @@ from plugins.archives import storage as storage_module
 from plugins.archives.services import archive_logs
 from tests.conftest import mcp_key
 from tests.gateway_helpers import make_owner
-from tests.live import LiveServer, mcp_call
+from tests.live import LiveServer, mcp_call, tool_error
 from tests.log_helpers import backdate, days_ago, deployed, log_id
 
 
@@ -225,4 +225,4 @@ def test_archive_tools_through_mcp(world):
     assert link.structured_content["filename"].endswith(f"{w.day2}.csv")
     assert w.owner.client.get(link.structured_content["url"]).status_code == 200
     assert [log["id"] for log in fetched.structured_content["logs"]] == [w.ids[k] for k in "dba"]
-    assert bad.is_error and bad.structured_content["error"]["code"] == "validation_failed"
+    assert tool_error(bad)["code"] == "validation_failed"

@@ -78,7 +78,7 @@ def test_key_tools_over_mcp(app, ep):
     """collaborators_list_keys and collaborators_update_permissions through the SDK client: the
     listing shows no plaintext, and a right granted by the tool opens the data plane at once."""
     from tests.conftest import mcp_key
-    from tests.live import LiveServer, mcp_call
+    from tests.live import LiveServer, mcp_call, tool_error
 
     plaintext = ep.owner.create_key(ep, "partner", read=True)["keys"]["sandbox"]
     key = mcp_key(app, "owner@example.com")
@@ -100,5 +100,5 @@ def test_key_tools_over_mcp(app, ep):
     assert [k["name"] for k in keys] == ["partner"] and "keys" not in keys[0]
     assert plaintext not in str(listed.structured_content)
     assert changed.structured_content["permissions"]["create"] is True
-    assert unknown.is_error and unknown.structured_content["error"]["code"] == "key_not_found"
+    assert tool_error(unknown)["code"] == "key_not_found"
     assert ep.call("POST", key=plaintext, json={"item": "x"}).status_code == 201

@@ -5,7 +5,7 @@ import pytest
 from app.gateway.models import CallLog
 from tests.conftest import mcp_key
 from tests.gateway_helpers import make_owner
-from tests.live import LiveServer, mcp_call
+from tests.live import LiveServer, mcp_call, tool_error
 from tests.log_helpers import backdate, days_ago, deployed, log_id
 
 
@@ -150,6 +150,6 @@ def test_lookup_and_search_through_mcp(app, calls):
     assert one.structured_content["logs"][0]["payload"] == {"item": "blue widget", "qty": 2}
     assert [log["id"] for log in hits.structured_content["logs"]] == [ids["replace"]]
     assert [log["id"] for log in more.structured_content["logs"]] == [ids["create"]]
-    assert missing.is_error and missing.structured_content["error"]["code"] == "log_not_found"
+    assert tool_error(missing)["code"] == "log_not_found"
     assert tools["logs_search"].annotations.read_only_hint is True
     assert "from" in tools["logs_search"].input_schema["properties"]

@@ -22,7 +22,7 @@ def approve(base, user_code, *, access="write", decision="allow", email="ada@exa
 
 def start(base, client_id="claude-ai-web-prod"):
     resp = httpx.post(f"{base}/v1/auth/device-code", json={"client_id": client_id})
-    assert resp.status_code == 200, resp.text
+    assert resp.status_code == 201, resp.text
     return resp.json()
 
 
@@ -52,8 +52,8 @@ def dev(make_app, notes_plugin):
 def test_seed_flow_end_to_end(dev):
     app, base = dev
     started = start(base)
-    assert set(started) == {"device_code", "user_code", "verification_uri", "verification_uri_complete",
-                            "expires_in", "interval"}
+    assert set(started) == {"device_code", "user_code", "verification_url", "verification_uri",
+                            "verification_uri_complete", "expires_in", "interval"}
     assert started["verification_uri"] == f"{base}/device"
     assert poll(base, started["device_code"]).json() == {"status": "pending", "interval": 5}
     approve(base, started["user_code"], access="read")

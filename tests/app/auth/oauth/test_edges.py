@@ -128,7 +128,7 @@ def test_registration_and_token_rate_limits(make_app):
 def test_device_endpoints_are_rate_limited(make_app):
     with live_app(make_app, RATELIMIT_ENABLED=True, RATELIMIT_KEY_PREFIX=uuid.uuid4().hex,
                   DEVICE_RATE_LIMIT="1/minute", DEVICE_POLL_RATE_LIMIT="2/minute") as (app, base):
-        assert [httpx.post(f"{base}/v1/auth/device-code", json={}).status_code for _ in range(2)] == [200, 429]
+        assert [httpx.post(f"{base}/v1/auth/device-code", json={}).status_code for _ in range(2)] == [201, 429]
         assert [httpx.post(f"{base}/v1/auth/device-code/poll", json={"device_code": "x" * 10}).status_code
                 for _ in range(3)] == [400, 400, 429]
 

@@ -34,7 +34,8 @@ def test_dcr_flow_read_then_refresh_then_step_up(live, mode):
     assert info.client_id.startswith("mcc_") and info.client_secret is None
     assert first.scope == "mcp:read" and first.access_token.startswith("mat_")
     assert len(person.consent_pages) == 1 and "Test Connector" in person.consent_pages[0]
-    assert "mcp:write" not in person.consent_pages[0].split("It asks for:")[1].split("</p>")[0]
+    # The client asks for what the 401 challenge names (both scopes); the person narrowed it to read.
+    assert "mcp:write" in person.consent_pages[0].split("It asks for:")[1].split("</p>")[0]
 
     # Refresh with rotation: a new access token and a new refresh token.
     expire_access_token(provider)
