@@ -76,6 +76,12 @@ def tool_result(client, key, name, arguments, *, era: str = ERAS[0]) -> dict:
     return rpc_message(resp)["result"]
 
 
+def tool_error_of(result: dict) -> dict:
+    """The `error` of an `isError` tool result: text content only (SPEC §3), no structuredContent."""
+    assert "structuredContent" not in result, result
+    return json.loads(result["content"][0]["text"])["error"]
+
+
 def assert_tool_error(result: dict, code: str) -> None:
     assert result["isError"] is True, result
-    assert result["structuredContent"]["error"]["code"] == code, result["structuredContent"]
+    assert tool_error_of(result)["code"] == code, result

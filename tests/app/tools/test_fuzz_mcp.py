@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import mcp_key
 from tests.gateway_helpers import make_owner
-from tests.hostile import BIG_CURSOR, DEEP_ARRAY, DEEP_OBJECT, ERAS, meta, mcp_post, rpc_message, fuzz_examples
+from tests.hostile import BIG_CURSOR, DEEP_ARRAY, DEEP_OBJECT, ERAS, fuzz_examples, meta, mcp_post, rpc_message, tool_error_of
 
 pytestmark = pytest.mark.fuzz
 
@@ -66,9 +66,9 @@ def check(resp) -> None:
         message = rpc_message(resp)
         result = (message or {}).get("result") or {}
         if result.get("isError"):
-            code = result["structuredContent"]["error"]["code"]
-            assert code != "internal_error", result
-            assert isinstance(result["structuredContent"]["error"]["message"], str)
+            error = tool_error_of(result)
+            assert error["code"] != "internal_error", result
+            assert isinstance(error["message"], str)
     elif resp.status_code >= 400 and resp.get_data():
         assert resp.mimetype == "application/json", resp.get_data()[:300]
         assert b"Traceback" not in resp.get_data()
