@@ -6,24 +6,8 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from tests.app.auth.oauth.cimd_server import DocumentServer
 from tests.app.auth.oauth.support import (REDIRECT, Person, authorize_params, live_app, make_account, pkce,
                                           sdk_provider, sdk_session)
-
-
-@pytest.fixture
-def docs(tmp_path):
-    server = DocumentServer(tmp_path)
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def cimd_live(make_app, notes_plugin, docs):
-    with live_app(make_app, PLUGINS=notes_plugin, CIMD_ALLOW_PRIVATE_ADDRESSES=True,
-                  CIMD_CA_FILE=docs.cert) as (app, url):
-        make_account(app)
-        yield app, url
 
 
 def test_sdk_client_with_a_metadata_document(cimd_live, docs):

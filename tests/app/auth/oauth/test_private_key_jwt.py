@@ -19,21 +19,6 @@ from tests.app.auth.oauth.support import (REDIRECT, Person, authorize_params, co
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 
-@pytest.fixture
-def docs(tmp_path):
-    server = DocumentServer(tmp_path)
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def cimd_live(make_app, notes_plugin, docs):
-    with live_app(make_app, PLUGINS=notes_plugin, CIMD_ALLOW_PRIVATE_ADDRESSES=True,
-                  CIMD_CA_FILE=docs.cert) as (app, url):
-        make_account(app)
-        yield app, url
-
-
 class Signer:
     """A ChatGPT-like client: its metadata document, its JWKS, and assertions signed with its key."""
 
