@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 import anyio
 from a2wsgi import ASGIMiddleware
-from a2wsgi.asgi import build_scope
+from a2wsgi.asgi import ASGIResponder, build_scope
 from flask import Flask
 from mcp.server import Server, ServerRequestContext
 from mcp.server.request_state import RequestStateBoundary, RequestStateSecurity
@@ -255,7 +255,32 @@ class McpBridge:
         future = asyncio.run_coroutine_threadsafe(run_manager(), loop)
         if not started.wait(10):
             raise RuntimeError(f"MCP session manager did not start: {future.exception(0) if future.done() else 'timeout'}")
-        return ASGIMiddleware(asgi, loop=loop), SameThread(asgi)
+        return Bridge(asgi, loop=loop), SameThread(asgi)
+
+
+class Bridge(ASGIMiddleware):
+    """a2wsgi's bridge, except that a response closed before its end (the HTTP client went
+    away, or read only the status) cancels the SDK's request task on its loop. a2wsgi leaves
+    that task waiting for a send nobody takes; it was later destroyed by the garbage collector
+    on whatever thread ran it, where its clean-up cannot find an event loop."""
+
+    def __call__(self, environ, start_response):
+        return _Responder(self.app, self.loop, self.wait_time)(environ, start_response)
+
+
+class _Responder(ASGIResponder):
+    task: asyncio.Task | None = None
+
+    async def start_asgi_app(self, environ):
+        self.task = await super().start_asgi_app(environ)
+        return self.task
+
+    def __call__(self, environ, start_response):
+        try:
+            yield from super().__call__(environ, start_response)
+        finally:
+            if self.task is not None and not self.asgi_done.is_set():
+                self.loop.call_soon_threadsafe(self.task.cancel)
 
 
 class SameThread:
