@@ -56,13 +56,16 @@ def trust_proxies(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (every core table on the metadata before migrations)
-    from app.extensions import csrf, db, limiter, migrate
+    from app.extensions import Migrations, csrf, db, limiter
 
     db.init_app(app)
     from app import writer
 
     writer.install(app)
-    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    from app.activity import record
+
+    record.install(app)
+    app.extensions["migrate"] = Migrations(db, MIGRATIONS_DIR)
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     app.config.setdefault("RATELIMIT_ENABLED", True)

@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 
 from app import cursors
 from app.activity.models import ActivityEntry
+from app.activity import record
 from app.activity.record import OUTCOMES
 from app.auth.actor import current_actor
 from app.db import utcnow
@@ -93,6 +94,7 @@ def search(actor: str | None, action: str | None, outcome: str | None, endpoint:
     account_id = current_actor().account_id
     if start and end and start > end:
         raise ValidationFailed("'from' must be before 'to'.", details={"from": ["after 'to'"]})
+    record.flush()  # the reads and refusals this process has not written yet
     stmt = select(ActivityEntry).where(ActivityEntry.account_id == account_id)
     if actor:
         stmt = stmt.where((ActivityEntry.actor_name == actor) | (ActivityEntry.actor_id == actor))

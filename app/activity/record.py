@@ -1,18 +1,29 @@
 """Writing activity rows: who ran which action, on which surface, and what came of it.
 
-The runner calls `add` in the action's own transaction (so a success and its row commit
-together) and `refused` after a rollback, in a small transaction of its own (so a refused
-or failed call is on the trail too). Arguments are kept without record payloads and
-without anything secret; strings are cut short. The row is written only while its account
-exists (`INSERT … SELECT … WHERE EXISTS`), so an action that deletes the account is not
-undone by its own trail.
+The runner calls `add` after a successful action and `refused` after a rollback. A write's
+row goes into the action's own transaction, so the change and its row commit together. A
+read changes nothing and a refused call's transaction was rolled back, so their rows have
+no transaction of their own to join: they wait in the process's `Trail`, whose thread writes
+what has gathered in one transaction a moment later (`FLUSH_SECONDS`), and any read of the
+trail in this process writes them first. A read then pays for no write transaction of its
+own (bench/activity.py measures the difference). Rows still waiting when a process is
+killed outright are lost; a process that stops normally writes them on its way out.
+
+Arguments are kept without record payloads and without anything secret; strings are cut
+short. The row is written only while its account exists (`INSERT … SELECT … WHERE EXISTS`),
+so an action that deletes the account is not undone by its own trail.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import os
 import re
+import threading
+import time
+import weakref
 
 from flask import current_app, has_request_context, request
 from app.db import utcnow
@@ -42,19 +53,19 @@ def enabled() -> bool:
 
 
 def clean(value, depth: int = 0):
-    """The arguments as they may be kept: no `data`, no secrets, short strings, short lists."""
+    """The arguments as they may be kept: no `data`, no secrets, short storable strings, short lists."""
     if isinstance(value, dict):
         if depth >= MAX_DEPTH:
             return "…"
-        return {str(k)[:64]: clean(v, depth + 1) for k, v in list(value.items())[:MAX_ITEMS * 2]
+        return {storable(str(k), 64): clean(v, depth + 1) for k, v in list(value.items())[:MAX_ITEMS * 2]
                 if not DROPPED.search(str(k))}
     if isinstance(value, (list, tuple)):
         return [clean(v, depth + 1) for v in value[:MAX_ITEMS]]
-    if isinstance(value, str) and len(value) > MAX_STRING:
-        return value[:MAX_STRING] + "…"
+    if isinstance(value, str):
+        return storable(value, MAX_STRING) + ("…" if len(value) > MAX_STRING else "")
     if value is None or isinstance(value, (bool, int, float)):
         return value
-    return str(value)[:MAX_STRING]
+    return storable(str(value), MAX_STRING)
 
 
 def surface_of(surface: str | None) -> str:
@@ -87,30 +98,182 @@ def outcome_of(err) -> tuple[str, str | None]:
     return (REFUSED if status in (401, 403) else FAILED), getattr(err, "code", "internal_error")
 
 
-def add(action, actor, raw: dict, surface: str | None, err=None) -> None:
-    """Add the row to the current transaction (the caller commits)."""
-    if actor is None or not enabled():
-        return
+def storable(text: str, limit: int) -> str:
+    """Text any database takes: no NUL (PostgreSQL refuses it), no lone surrogate (not UTF-8)."""
+    return text[:limit].replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+
+
+def row_of(action, actor, raw: dict, surface: str | None, err=None) -> dict:
+    """The row's values; `created_at` still a datetime (`Conn.time` puts it in storage form)."""
     kind, actor_id, name = who(actor)
     outcome, code = outcome_of(err)
     args = json.dumps(clean(raw if isinstance(raw, dict) else {}), default=str)
     if len(args) > MAX_JSON:
         args = json.dumps({"_truncated": True})
     endpoint = raw.get("endpoint") if isinstance(raw, dict) else None
+    return {"account_id": actor.account_id, "owner": actor.account_id, "created_at": utcnow(), "actor_kind": kind,
+            "actor_id": actor_id, "actor_name": storable(name, 200), "surface": surface_of(surface),
+            "action": action.tool_name, "outcome": outcome, "error_code": code,
+            "endpoint": storable(str(endpoint), 120) if endpoint else None,
+            "arguments": args}
+
+
+def add(action, actor, raw: dict, surface: str | None, err=None) -> None:
+    """Record a call that succeeded (or failed but keeps its changes): a write's row in the current
+    transaction (the caller commits), a read's through the trail."""
+    if actor is None or not enabled():
+        return
+    row = row_of(action, actor, raw, surface, err)
+    trail = current_app.extensions.get("minapi.trail")
+    if action.kind == "read" and err is None and trail is not None:
+        trail.put(row)
+        return
     conn = Conn.of_session()
-    conn.run(INSERT, {
-        "account_id": actor.account_id, "owner": actor.account_id, "created_at": conn.time(utcnow()), "actor_kind": kind, "actor_id": actor_id,
-        "actor_name": name, "surface": surface_of(surface), "action": action.tool_name, "outcome": outcome,
-        "error_code": code, "endpoint": str(endpoint)[:120] if endpoint else None, "arguments": args}).close()
+    conn.run(INSERT, {**row, "created_at": conn.time(row["created_at"])}).close()
 
 
 def refused(action, actor, raw: dict, surface: str | None, err) -> None:
-    """Record a refused or failed call in a transaction of its own (the caller rolled its own back)."""
+    """Record a refused or failed call (the caller rolled its own transaction back)."""
     if actor is None or not enabled():
         return
     try:
-        add(action, actor, raw, surface, err)
+        row = row_of(action, actor, raw, surface, err)
+        trail = current_app.extensions.get("minapi.trail")
+        if trail is not None:
+            trail.put(row)
+            return
+        conn = Conn.of_session()
+        conn.run(INSERT, {**row, "created_at": conn.time(row["created_at"])}).close()
         db.session.commit()
     except Exception:  # the trail must never hide the caller's own error
         log.exception("could not record activity of %s", action.tool_name)
         db.session.rollback()
+
+
+def flush() -> None:
+    """Write this process's waiting rows now: before the trail is read, so it shows every call."""
+    trail = current_app.extensions.get("minapi.trail")
+    if trail is not None:
+        try:
+            trail.flush()
+        except Exception:  # kept for the trail's thread to try again; the caller's call goes on
+            log.exception("could not write the activity trail")
+
+
+class Trail:
+    """The rows of reads and refusals waiting to be written, and the thread that writes them.
+
+    One per app and process (a forked worker starts afresh: its parent writes its own rows).
+    The thread sleeps until a row comes, waits `FLUSH_SECONDS` for others to join it, and
+    writes them all in one transaction, on SQLite inside the writer slot (`app.writer`) so it
+    queues with the data plane's group commit instead of colliding with it.
+    """
+
+    FLUSH_SECONDS = 0.05
+    KEEP_ON_FAILURE = 10_000  # rows kept for the next try when a write fails
+
+    def __init__(self, app):
+        self.app = app
+        self.rows: list[dict] = []
+        self.lock = threading.Lock()
+        self.flushing = threading.Lock()
+        self.waiting = threading.Event()
+        self.pid: int | None = None
+        _TRAILS.add(self)
+
+    def put(self, row: dict) -> None:
+        with self.lock:
+            if self.pid != os.getpid():
+                self.rows, self.pid = [], os.getpid()
+                threading.Thread(target=_write_while, args=(weakref.ref(self),), name="minapi-activity",
+                                 daemon=True).start()
+            self.rows.append(row)
+        self.waiting.set()
+
+    def flush(self) -> None:
+        with self.flushing:
+            with self.lock:
+                rows, self.rows = self.rows, []
+            if not rows:
+                return
+            try:
+                self._write(rows)
+                return
+            except Exception:
+                log.exception("could not write %d activity rows at once; trying them one by one", len(rows))
+            failed = []
+            for row in rows:  # one row the database refuses must not hold up the others
+                try:
+                    self._write([row])
+                except Exception:
+                    failed.append(row)
+            if len(failed) == len(rows):  # nothing went in: the database, not a row; keep them for later
+                with self.lock:
+                    self.rows[:0] = rows[:self.KEEP_ON_FAILURE]
+                raise RuntimeError(f"could not write {len(rows)} activity rows")
+            if failed:
+                log.error("dropped %d activity rows the database refused: %s", len(failed),
+                          sorted({row["action"] for row in failed}))
+
+    def _write(self, rows: list[dict]) -> None:
+        from app.writer import slot_for
+
+        with self.app.app_context(), slot_for(self.app), db.engine.connect() as connection:
+            pooled = connection.connection
+            conn = Conn(pooled, pooled.driver_connection, connection.dialect.name, 0)
+            cursor = conn.dbapi.cursor()
+            try:
+                cursor.executemany(INSERT.postgresql if conn.postgres else INSERT.sqlite,
+                                   [{**row, "created_at": conn.time(row["created_at"])} for row in rows])
+                conn.dbapi.commit()
+            except Exception:
+                conn.dbapi.rollback()
+                raise
+            finally:
+                cursor.close()
+
+
+_TRAILS: weakref.WeakSet = weakref.WeakSet()
+
+
+def _write_while(ref) -> None:
+    """The trail's thread: it holds the trail only while writing, and ends once the app is gone."""
+    while True:
+        trail = ref()
+        if trail is None:
+            return
+        waiting = trail.waiting
+        del trail
+        if not waiting.wait(5):
+            continue
+        time.sleep(Trail.FLUSH_SECONDS)
+        waiting.clear()
+        trail = ref()
+        if trail is None:
+            return
+        try:
+            trail.flush()
+        except Exception:
+            log.exception("could not write the activity trail; the rows are kept for the next try")
+        del trail
+
+
+@atexit.register
+def _flush_all() -> None:
+    for trail in list(_TRAILS):
+        if trail.pid == os.getpid():
+            try:
+                trail.flush()
+            except Exception:
+                log.exception("could not write the activity trail on the way out")
+
+
+def install(app) -> None:
+    """Give the app its trail, unless its database is SQLite in memory (one per connection: a
+    second connection would write somewhere else), where rows are written at once instead."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite" and (not url.database or url.database == ":memory:"):
+        return
+    app.extensions["minapi.trail"] = Trail(app)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from flask import g
+from flask import g, has_app_context
 from sqlalchemy import delete, select
 
 from app.db import utcnow
@@ -84,9 +84,15 @@ def load(account_id: str, credential_id: str | None) -> tuple[bool, Policy | Non
     return frozen, policy
 
 
+FROZEN = Raw(f"SELECT 1 FROM ai_controls WHERE subject = :account_id AND kind = '{FREEZE}'")
+
+
 def is_frozen(account_id: str) -> bool:
-    return db.session.scalar(select(AiControl.subject).where(AiControl.subject == account_id,
-                                                             AiControl.kind == FREEZE)) is not None
+    """Whether AI writes are frozen on the account: what the runner read for this call, else one read."""
+    known = g.get("minapi_frozen") if has_app_context() else None
+    if known is not None and known[0] == account_id:
+        return known[1]
+    return Conn.of_session().one(FROZEN, {"account_id": account_id}) is not None
 
 
 def policy_of(account_id: str, credential_id: str) -> Policy:
@@ -100,6 +106,7 @@ def policy_of(account_id: str, credential_id: str) -> Policy:
 def check_freeze(action, actor) -> Policy | None:
     """Raise `ai_writes_frozen` for a write of a frozen account's AI credential; return its policy."""
     frozen, policy = load(actor.account_id, actor.credential_id)
+    g.minapi_frozen = (actor.account_id, frozen)
     if frozen and action.kind != "read":
         raise AiWritesFrozen()
     return policy

@@ -132,6 +132,7 @@ def test_the_worker_prunes_activity_after_90_days(app, ada):
 
     ada.api("GET", "/api/v1/endpoints")
     ada.api("GET", "/api/v1/subscription")
+    assert {"endpoints_list", "subscription_get"} <= {e["action"] for e in trail(ada)}  # written by now
     with app.app_context():
         db.session.execute(update(ActivityEntry).where(ActivityEntry.action == "endpoints_list")
                            .values(created_at=utcnow() - timedelta(days=91)))
@@ -148,3 +149,40 @@ def test_activity_can_be_switched_off_for_measuring(make_app):
     owner = make_owner(app.test_client(), "ada@example.com")
     owner.api("GET", "/api/v1/endpoints")
     assert trail(owner) == []
+
+
+def test_a_reads_row_reaches_the_database_without_anyone_reading_the_trail(app, ada):
+    """A read's row waits in its process for a moment, then is written: another server on the same
+    database (a second app, as a second worker would be) sees it without this one being asked."""
+    import time
+
+    from app import create_app
+    from tests.conftest import base_config
+
+    reader = new_key(ada, "Reader", read_only=True)
+    second = create_app(base_config(app.instance_path, DATABASE_URL=app.config["DATABASE_URL"])).test_client()
+    assert ada.api("GET", "/api/v1/subscription").status_code == 200
+    deadline = time.monotonic() + 5
+    while True:
+        resp = second.get("/api/v1/activity", query_string={"action": "subscription_get"}, headers=bearer(reader["key"]))
+        assert resp.status_code == 200, resp.json
+        rows = [(e["actor"], e["surface"]) for e in resp.json["activity"]]
+        if ("ada@example.com", "rest") in rows or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert ("ada@example.com", "rest") in rows
+
+
+def test_a_hostile_name_is_on_the_trail_and_holds_up_nothing(app, ada):
+    """A refused call naming an endpoint with a NUL and a lone surrogate is recorded (as text any
+    database stores), and the calls after it are recorded too."""
+    from tests.hostile import tool_result
+
+    key = new_key(ada, "Fuzzer")["key"]
+    client = app.test_client()
+    refused = tool_result(client, key, "api_call_get", {"endpoint": "bad\x00name\ud800"})
+    assert refused["isError"] is True
+    assert tool_result(client, key, "endpoints_list", {})["isError"] is False
+    rows = trail(ada, actor="Fuzzer")
+    assert [(e["action"], e["outcome"]) for e in rows] == [("endpoints_list", "success"), ("api_call_get", "failed")]
+    assert rows[1]["endpoint"] == rows[1]["arguments"]["endpoint"] == "badname?"
