@@ -15,8 +15,6 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
-
 from app.jobs.registry import Permanent
 
 USER_AGENT = "minapi-webhooks/1"
@@ -83,6 +81,8 @@ def post_json(url: str, body: bytes, headers: dict, *, timeout: float, allow_pri
     reserved = {name.lower() for name in own} | {"content-length", "transfer-encoding", "connection"}
     sent_headers = {**{k: v for k, v in headers.items() if k.lower() not in reserved}, **own}
     extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
+    import httpx  # here, not at the top: only the worker sends, and commands start faster without it
+
     try:
         with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
             request = client.build_request("POST", pinned, content=body, headers=sent_headers,

@@ -63,7 +63,7 @@ def test_console_script_is_installed_and_lists_tools(tmp_path):
     assert "GET /api/v1/help" in proc.stdout
 
 
-HEAVY = ("mcp", "mcp_types", "a2wsgi", "sqlalchemy", "alembic", "marshmallow")
+HEAVY = ("mcp", "mcp_types", "a2wsgi", "sqlalchemy", "alembic", "marshmallow", "httpx")
 PROBE = """
 import json, sys
 from app.cli import main
@@ -102,6 +102,8 @@ def test_commands_that_do_not_serve_never_import_the_mcp_sdk(tmp_path, args):
     probe, output = run_cli_probe(tmp_path, *args)
     assert probe["code"] in (0, None), output
     assert not {"mcp", "mcp_types", "a2wsgi"} & set(probe["loaded"]), probe
+    if args[0] != "db":  # Alembic only for migrations; httpx only where something is sent
+        assert not {"alembic", "httpx"} & set(probe["loaded"]), probe
     assert output  # the command did its work
 
 
