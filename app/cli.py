@@ -89,14 +89,16 @@ def register(app: Flask) -> None:
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
               help="Serving threads per worker process.")
 @click.option("--no-worker", is_flag=True, help="Do not start a background job worker.")
+@click.option("--access-log/--no-access-log", default=True, show_default=True,
+              help="One line per request on stdout (a reverse proxy in front may log them already).")
 @with_appcontext
-def serve(host, port, workers, threads, no_worker):
+def serve(host, port, workers, threads, no_worker, access_log):
     """Apply pending migrations, then serve with gunicorn."""
     from app.server import run_gunicorn, upgrade_database
 
     upgrade_database()
     run_gunicorn(current_app._get_current_object(), host=host, port=port, workers=workers, threads=threads,
-                 with_worker=not no_worker)
+                 with_worker=not no_worker, access_log=access_log)
 
 
 @click.command()

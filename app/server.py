@@ -78,7 +78,7 @@ def _death_signal():
 
 
 def run_gunicorn(app: Flask, *, host: str, port: int, workers: int, threads: int = 8,
-                 with_worker: bool = True) -> None:
+                 with_worker: bool = True, access_log: bool = True) -> None:
     from gunicorn.app.base import BaseApplication
 
     from app import metrics
@@ -101,7 +101,7 @@ def run_gunicorn(app: Flask, *, host: str, port: int, workers: int, threads: int
                 "preload_app": True,
                 "timeout": 60,
                 "graceful_timeout": 20,
-                "accesslog": "-",
+                "accesslog": "-" if access_log else None,
                 "post_fork": _post_fork,
                 "child_exit": lambda server, worker: metrics.process_exited(worker.pid),
             }

@@ -112,7 +112,7 @@ def post(url: str, body: dict, headers: dict) -> tuple[int, dict]:
         return resp.status, json.loads(text)
 
 
-def start_minapi(db: str, workdir: str, workers: int) -> tuple[subprocess.Popen, str, str]:
+def start_minapi(db: str, workdir: str, workers: int, threads: int = 8) -> tuple[subprocess.Popen, str, str]:
     port = free_port()
     env = dict(os.environ, MINAPI_INSTANCE_PATH=os.path.join(workdir, "minapi"),
                MINAPI_SECRET_KEY="bench-secret-key-0123456789", MINAPI_BASE_URL=f"http://127.0.0.1:{port}")
@@ -124,7 +124,8 @@ def start_minapi(db: str, workdir: str, workers: int) -> tuple[subprocess.Popen,
                    env=env, check=True, capture_output=True)
     key = subprocess.run([minapi, "keys", "create-mcp", "bench@example.com", "--read-only"], env=env, check=True,
                          capture_output=True, text=True).stdout.strip()
-    proc = subprocess.Popen([minapi, "serve", "--port", str(port), "--workers", str(workers), "--no-worker"],
+    proc = subprocess.Popen([minapi, "serve", "--port", str(port), "--workers", str(workers), "--threads", str(threads),
+                             "--no-worker", "--no-access-log"],  # as the SDK server under uvicorn --no-access-log
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_up(f"http://127.0.0.1:{port}/api/v1/help", proc, timeout=120)
     return proc, f"http://127.0.0.1:{port}/api/mcp", key
@@ -149,7 +150,8 @@ def same_answer(minapi_url: str, key: str, sdk_url: str) -> None:
     theirs = post(sdk_url, body, headers)
     assert ours[0] == theirs[0] == 200, (ours, theirs)
     a, b = ours[1]["result"], theirs[1]["result"]
-    assert not a["isError"] and a["structuredContent"] == b["structuredContent"], "the two servers differ"
+    assert not a["isError"] and not b.get("isError") and a["structuredContent"] == b["structuredContent"], (
+        "the two servers differ", a, b)
 
 
 def main() -> int:

@@ -234,7 +234,7 @@ class McpBridge:
             return
         server = build_server(self.app, self.registry)
         self._asgi = server.streamable_http_app(
-            streamable_http_path=MCP_PATH, stateless_http=True,
+            streamable_http_path=MCP_PATH, stateless_http=True, json_response=True,
             transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=True,
                                                          allowed_hosts=allowed_hosts(self.app),
                                                          allowed_origins=allowed_origins(self.app)))

@@ -60,3 +60,24 @@ def test_serve_runs_a_worker_unless_told_not_to(app, no_worker):
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0
     assert not os.path.exists(f"/proc/{job_worker}") or open(f"/proc/{job_worker}/stat").read().split()[2] == "Z"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("flag", [None, "--no-access-log"])
+def test_serve_logs_each_request_unless_told_not_to(app, tmp_path, flag):
+    import urllib.request
+
+    port = free_port()
+    args = [minapi_exe(), "serve", "--port", str(port), "--workers", "1", "--no-worker"] + ([flag] if flag else [])
+    out = tmp_path / "stdout"
+    with open(out, "wb") as fh:
+        proc = subprocess.Popen(args, env=worker_env(app), stdout=fh, stderr=subprocess.STDOUT)
+        try:
+            wait_for_port(port, proc)
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/help") as resp:
+                assert resp.status == 200
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(30) == 0
+    logged = "GET /api/v1/help " in out.read_text()
+    assert logged is (flag is None)
