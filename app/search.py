@@ -3,7 +3,8 @@
 Searchable tables keep their text in a `search_text` column written by the app. The
 engine-specific index over it is created by the migrations: on PostgreSQL a generated
 `search_vector` column with a GIN index (`ddl`); on SQLite an external-content FTS5 table.
-Queries are plain words, all of which must match, on both engines.
+Queries are plain words, all of which must match, on both engines. A page of the newest
+matching rows is `newest_matching` (on SQLite the FTS5 table drives it, newest rowid first).
 
 On SQLite the index is kept in step late, in bulk (`deferred_ddl`): a new or changed row
 is only noted in `<table>_fts_pending`, and `catch_up` indexes the noted rows at once.
