@@ -3,7 +3,8 @@
 Searchable tables keep their text in a `search_text` column written by the app. The
 engine-specific index over it is created by the migrations: on PostgreSQL a generated
 `search_vector` column with a GIN index (`ddl`); on SQLite an external-content FTS5 table.
-Queries are plain words, all of which must match, on both engines.
+Queries are plain words, all of which must match, on both engines. A page of the newest
+matching rows is `newest_matching` (on SQLite the FTS5 table drives it, newest rowid first).
 
 On SQLite the index is kept in step late, in bulk (`deferred_ddl`): a new or changed row
 is only noted in `<table>_fts_pending`, and `catch_up` indexes the noted rows at once.
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import Integer, column, text
+from sqlalchemy import Integer, Select, column, table, text
 from sqlalchemy.sql import ColumnElement
 
 from app.errors import ValidationFailed
@@ -44,9 +45,37 @@ def matches(model, query: str) -> ColumnElement:
     if db.session.get_bind().dialect.name == "postgresql":
         return text(f"{table}.search_vector @@ plainto_tsquery('simple', :fts_q)").bindparams(fts_q=" ".join(words))
     catch_up(table)
-    fts_query = " ".join('"' + w.replace('"', '""') + '"' for w in words)
     return model.seq.in_(text(f"SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH :fts_q")
-                         .bindparams(fts_q=fts_query).columns(column("rowid", Integer)))
+                         .bindparams(fts_q=fts_query(words)).columns(column("rowid", Integer)))
+
+
+def fts_query(words: list[str]) -> str:
+    """SQLite: the words as an FTS5 query, each a quoted string (no FTS5 syntax gets through)."""
+    return " ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+def newest_matching(stmt: Select, model, query: str, before: int | None = None) -> Select:
+    """`stmt` (a SELECT of `model`, a SEARCHABLE table) kept to the rows whose text has every word,
+    below sequence number `before` (a page cursor) if given, newest (highest `seq`) first.
+
+    Use this rather than `matches` for a page of newest rows. On SQLite the FTS5 table drives
+    the query, walking its matches from the highest rowid down, so a page stops once it has its
+    rows; `seq IN (matches)` would first gather every match (most of a million rows for a common
+    word) and, for records, sort them all."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.where(matches(model, query))
+        if before is not None:
+            stmt = stmt.where(model.seq < before)
+        return stmt.order_by(model.seq.desc())
+    name = model.__tablename__
+    words = terms(query)
+    catch_up(name)
+    fts = table(f"{name}_fts", column("rowid", Integer))
+    stmt = stmt.join(fts, fts.c.rowid == model.seq).where(
+        text(f"{name}_fts MATCH :fts_q").bindparams(fts_q=fts_query(words)))
+    if before is not None:  # on the FTS rowid, so FTS5 starts its walk there
+        stmt = stmt.where(fts.c.rowid < before)
+    return stmt.order_by(fts.c.rowid.desc())
 
 
 def catch_up_sql(table: str) -> list[str]:

@@ -121,7 +121,8 @@ class CallLog(db.Model):
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
 
     __table_args__ = (Index("ix_call_logs_endpoint_env_seq", "endpoint_id", "environment", "seq"),
-                      Index("ix_call_logs_account_created", "account_id", "created_at"))
+                      Index("ix_call_logs_account_created", "account_id", "created_at"),
+                      Index("ix_call_logs_outcome_seq", "outcome", "seq"))  # status=failed, newest first
 
 
 class UsageDaily(db.Model):

@@ -20,7 +20,7 @@ from app.formats import before
 from app.extensions import db
 from app.gateway import sql
 from app.gateway.models import Record
-from app.search import matches
+from app.search import newest_matching
 
 MAX_LIMIT, DEFAULT_LIMIT = 30, 10
 SEARCH_WINDOW = timedelta(days=30)
@@ -71,11 +71,15 @@ def remove(writes: sql.Writes, rec) -> None:
     writes.add(sql.DELETE_RECORD, record_seq=rec.seq)
 
 
-def _page(query, limit: int, cursor: str | None) -> dict:
+def _page(query, limit: int, cursor: str | None, q: str | None = None) -> dict:
     after = decode_cursor(cursor)
-    if after is not None:
-        query = query.where(Record.seq < after)
-    rows = list(db.session.scalars(query.order_by(Record.seq.desc()).limit(limit + 1)))
+    if q is not None:
+        query = newest_matching(query, Record, q, before=after)
+    else:
+        if after is not None:
+            query = query.where(Record.seq < after)
+        query = query.order_by(Record.seq.desc())
+    rows = list(db.session.scalars(query.limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
     return {"data": [view(r) for r in rows], "next_cursor": encode_cursor(rows[-1].seq) if more else None,
@@ -94,5 +98,5 @@ def search(endpoint_id: str, environment: str, q: str, *, start: datetime | None
     if start > end:
         raise ValidationFailed("'from' must be before 'to'.", details={"from": ["after 'to'"]})
     query = select(Record).where(Record.endpoint_id == endpoint_id, Record.environment == environment,
-                                 Record.created_at >= start, Record.created_at <= end, matches(Record, q))
-    return _page(query, limit, cursor)
+                                 Record.created_at >= start, Record.created_at <= end)
+    return _page(query, limit, cursor, q)

@@ -19,7 +19,7 @@ from app.plugin import db
 from app.plugin import endpoints as ep_service
 from app.plugin import ENVIRONMENTS, CallLog, EndpointKey
 from app.plugin import endpoint_for_logs, visible_logs
-from app.plugin import matches
+from app.plugin import newest_matching
 from app.plugin import schemas as s
 from app.plugin import LogRow, as_rows
 from app.plugin import Moment
@@ -133,12 +133,14 @@ def search(query: str | None, endpoint: str | None, environment: str | None, sta
         stmt = stmt.where(column >= start)
     if end:
         stmt = stmt.where(column <= end)
-    if query and query.strip():
-        stmt = stmt.where(matches(CallLog, query))
     after = decode_cursor(cursor)
-    if after is not None:
-        stmt = stmt.where(CallLog.seq < after)
-    logs = list(db.session.scalars(stmt.order_by(CallLog.seq.desc()).limit(limit + 1)))
+    if query and query.strip():
+        stmt = newest_matching(stmt, CallLog, query, before=after)
+    else:
+        if after is not None:
+            stmt = stmt.where(CallLog.seq < after)
+        stmt = stmt.order_by(CallLog.seq.desc())
+    logs = list(db.session.scalars(stmt.limit(limit + 1)))
     more = len(logs) > limit
     logs = logs[:limit]
     return {"logs": as_rows(logs), "has_more": more, "next_cursor": encode_cursor(logs[-1].seq) if more else None}
