@@ -17,7 +17,7 @@ MAX_LENGTH = 200
 _SEQ = re.compile(r"[0-9]{1,18}")  # below 2**63: every sequence number a database can hold
 
 
-def encode(tag: str, seq: int) -> str:
+def encode(tag: str, seq: int | str) -> str:
     return base64.urlsafe_b64encode(f"{tag}{seq}".encode()).decode().rstrip("=")
 
 
@@ -44,6 +44,27 @@ def decode(tag: str, cursor: str | None) -> int | None:
         if not raw.startswith(tag):
             raise ValueError
         return number(raw[len(tag):])
+    except (ValueError, UnicodeError):
+        raise invalid() from None
+
+
+def encode_pair(tag: str, first: int, second: int) -> str:
+    """A cursor holding two numbers (a time in microseconds and a sequence number, say)."""
+    return encode(tag, f"{first}_{second}")
+
+
+def decode_pair(tag: str, cursor: str | None) -> tuple[int, int] | None:
+    """The two numbers in a cursor made by `encode_pair`; None for no cursor; ValidationFailed for a bad one."""
+    if not cursor:
+        return None
+    try:
+        raw = unwrap(cursor)
+        if not raw.startswith(tag):
+            raise ValueError
+        first, sep, second = raw[len(tag):].partition("_")
+        if not sep:
+            raise ValueError
+        return number(first), number(second)
     except (ValueError, UnicodeError):
         raise invalid() from None
 

@@ -24,6 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # The project, not this folder: bench/mcp.py would hide the `mcp` SDK package the app imports.
@@ -42,7 +43,8 @@ def make(instance: str, activity: bool, database_url: str | None = None):
     app = create_app({"INSTANCE_PATH": instance, "SECRET_KEY": "bench-secret-0123456789abcdef",
                       "BASE_URL": "http://localhost", "RATELIMIT_ENABLED": False, "ACTIVITY_ENABLED": activity,
                       **({"DATABASE_URL": database_url} if database_url else {})})
-    email = f"bench-{'on' if activity else 'off'}@example.com"  # two accounts when they share a database
+    # Two accounts when they share a database, new ones each run (a database may be used again).
+    email = f"bench-{'on' if activity else 'off'}-{uuid.uuid4().hex[:8]}@example.com"
     with app.app_context():
         upgrade()
     runner = app.test_cli_runner()

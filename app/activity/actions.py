@@ -8,10 +8,10 @@ must name one of them (the runner checks it), so it never reads the trail of the
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from marshmallow import Schema, fields, validate
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, tuple_
 
 from app import cursors
 from app.activity.models import ActivityEntry
@@ -108,14 +108,25 @@ def search(actor: str | None, action: str | None, outcome: str | None, endpoint:
         stmt = stmt.where(ActivityEntry.created_at >= start)
     if end:
         stmt = stmt.where(ActivityEntry.created_at <= end)
-    after = cursors.decode("a", cursor)
+    after = cursors.decode_pair("t", cursor)
     if after is not None:
-        stmt = stmt.where(ActivityEntry.seq < after)
-    entries = list(db.session.scalars(stmt.order_by(ActivityEntry.seq.desc()).limit(limit + 1)))
+        moment = EPOCH + timedelta(microseconds=after[0])
+        stmt = stmt.where(tuple_(ActivityEntry.created_at, ActivityEntry.seq) < tuple_(moment, after[1]))
+    newest_first = (ActivityEntry.created_at.desc(), ActivityEntry.seq.desc())
+    entries = list(db.session.scalars(stmt.order_by(*newest_first).limit(limit + 1)))
     more = len(entries) > limit
     entries = entries[:limit]
     return {"activity": [row(e) for e in entries], "has_more": more,
-            "next_cursor": cursors.encode("a", entries[-1].seq) if more else None}
+            "next_cursor": cursor_after(entries[-1]) if more else None}
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def cursor_after(entry: ActivityEntry) -> str:
+    """The page after `entry`: by the time of the call, then by row (rows of reads are written a
+    moment after the call, so their sequence numbers do not follow the order of the calls)."""
+    return cursors.encode_pair("t", (entry.created_at - EPOCH) // timedelta(microseconds=1), entry.seq)
 
 
 def prune(job) -> None:

@@ -15,9 +15,9 @@ from app.gateway.models import BigId
 class ActivityEntry(db.Model):
     __tablename__ = "activity"
 
-    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)  # order and cursor
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)  # ties of created_at
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)  # of the call
     actor_kind: Mapped[str] = mapped_column(String(10), nullable=False)  # person | mcp_key | oauth
     actor_id: Mapped[str | None] = mapped_column(String(32), nullable=True)  # MCP key or OAuth grant id
     actor_name: Mapped[str] = mapped_column(String(200), nullable=False)  # email, key label, client name
@@ -28,5 +28,5 @@ class ActivityEntry(db.Model):
     endpoint: Mapped[str | None] = mapped_column(String(120), nullable=True)  # as the caller named it
     arguments: Mapped[str] = mapped_column(Text, nullable=False, default="{}")  # JSON, secrets left out
 
-    __table_args__ = (Index("ix_activity_account_seq", "account_id", "seq"),
+    __table_args__ = (Index("ix_activity_account_time", "account_id", "created_at", "seq"),  # order, cursor
                       Index("ix_activity_created_at", "created_at"))

@@ -6,8 +6,7 @@ back, and dumps the result with the result schema. For an AI credential it also 
 the account's write freeze and the credential's policy (`app.safety.controls`), and every
 run of an account's action leaves one activity row (`app.activity.record`): a write's in the
 action's own transaction when it succeeds; a read's, and a refused or failed call's, through
-the process's trail, whose waiting rows a write first writes (so the trail keeps the order of
-the calls).
+the process's trail a moment later.
 """
 
 from __future__ import annotations
@@ -73,8 +72,6 @@ def run(action: Action, actor: Actor | None, raw: dict, *, surface: str | None =
         raise
     set_actor(actor)
     controls.set_policy_context(policy)
-    if action.kind != "read":
-        activity.flush()  # the trail's waiting rows first, so its order is the order of the calls
     try:
         result = action.func(**args)
         activity.add(action, actor, raw, surface)
