@@ -37,13 +37,18 @@ def number(text: str) -> int:
 
 def decode(tag: str, cursor: str | None) -> int | None:
     """The sequence number in `cursor`, None for no cursor; raises ValidationFailed for a bad one."""
+    return _read(tag, cursor, number)
+
+
+def _read(tag: str, cursor: str | None, parse):
+    """`parse` of the text after `tag` in `cursor`; None for no cursor; ValidationFailed for a bad one."""
     if not cursor:
         return None
     try:
         raw = unwrap(cursor)
         if not raw.startswith(tag):
             raise ValueError
-        return number(raw[len(tag):])
+        return parse(raw[len(tag):])
     except (ValueError, UnicodeError):
         raise invalid() from None
 
@@ -55,18 +60,14 @@ def encode_pair(tag: str, first: int, second: int) -> str:
 
 def decode_pair(tag: str, cursor: str | None) -> tuple[int, int] | None:
     """The two numbers in a cursor made by `encode_pair`; None for no cursor; ValidationFailed for a bad one."""
-    if not cursor:
-        return None
-    try:
-        raw = unwrap(cursor)
-        if not raw.startswith(tag):
-            raise ValueError
-        first, sep, second = raw[len(tag):].partition("_")
-        if not sep:
-            raise ValueError
-        return number(first), number(second)
-    except (ValueError, UnicodeError):
-        raise invalid() from None
+    return _read(tag, cursor, _pair)
+
+
+def _pair(text: str) -> tuple[int, int]:
+    first, sep, second = text.partition("_")
+    if not sep:
+        raise ValueError("not a pair")
+    return number(first), number(second)
 
 
 def invalid() -> ValidationFailed:

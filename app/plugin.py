@@ -15,7 +15,8 @@ promise, grouped as the README's plugin section describes it:
 - safe-AI controls: `is_frozen` (AI writes frozen on an account), `endpoint_allowed` (the caller's
   policy admits an endpoint), `cycle_usage` (the plan's calls used in a cycle)
 - data: `db`, the core models and constants, `utcnow`, `UTCDateTime`, `BigId`, `cursors`,
-  `log_rows` (a call log as a row), `matches` and `newest_matching` (full-text search), `parse_moment`
+  `log_rows` (a call log as a row), `matches` and `newest_matching` (full-text search), `newest_first`
+  (a page by cursor), `parse_moment`
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from app.log_rows import COLUMNS, LogRow, as_rows  # noqa: F401
 from app.mail import send_mail  # noqa: F401
 from app.safety.controls import endpoint_allowed, is_frozen  # noqa: F401
 from app.safety.headroom import cycle_usage  # noqa: F401
-from app.search import matches, newest_matching  # noqa: F401
+from app.search import matches, newest_first, newest_matching  # noqa: F401
 from app.security import hash_secret, mint  # noqa: F401
 from app.tools import hookimpl  # noqa: F401
 from app.tools.schemas import Moment  # noqa: F401  (ISO 8601 field; a date alone is the whole UTC day)

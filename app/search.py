@@ -63,10 +63,7 @@ def newest_matching(stmt: Select, model, query: str, before: int | None = None) 
     rows; `seq IN (matches)` would first gather every match (most of a million rows for a common
     word) and, for records, sort them all."""
     if db.session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.where(matches(model, query))
-        if before is not None:
-            stmt = stmt.where(model.seq < before)
-        return stmt.order_by(model.seq.desc())
+        return newest_first(stmt.where(matches(model, query)), model, before)
     name = model.__tablename__
     words = terms(query)
     catch_up(name)
@@ -76,6 +73,13 @@ def newest_matching(stmt: Select, model, query: str, before: int | None = None) 
     if before is not None:  # on the FTS rowid, so FTS5 starts its walk there
         stmt = stmt.where(fts.c.rowid < before)
     return stmt.order_by(fts.c.rowid.desc())
+
+
+def newest_first(stmt: Select, model, before: int | None = None) -> Select:
+    """`stmt` newest (highest `seq`) first, below sequence number `before` (a page cursor) if given."""
+    if before is not None:
+        stmt = stmt.where(model.seq < before)
+    return stmt.order_by(model.seq.desc())
 
 
 def catch_up_sql(table: str) -> list[str]:

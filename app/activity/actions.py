@@ -112,8 +112,8 @@ def search(actor: str | None, action: str | None, outcome: str | None, endpoint:
     if after is not None:
         moment = EPOCH + timedelta(microseconds=after[0])
         stmt = stmt.where(tuple_(ActivityEntry.created_at, ActivityEntry.seq) < tuple_(moment, after[1]))
-    newest_first = (ActivityEntry.created_at.desc(), ActivityEntry.seq.desc())
-    entries = list(db.session.scalars(stmt.order_by(*newest_first).limit(limit + 1)))
+    by_time = (ActivityEntry.created_at.desc(), ActivityEntry.seq.desc())
+    entries = list(db.session.scalars(stmt.order_by(*by_time).limit(limit + 1)))
     more = len(entries) > limit
     entries = entries[:limit]
     return {"activity": [row(e) for e in entries], "has_more": more,

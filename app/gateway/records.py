@@ -20,7 +20,7 @@ from app.formats import before
 from app.extensions import db
 from app.gateway import sql
 from app.gateway.models import Record
-from app.search import newest_matching
+from app.search import newest_first, newest_matching
 
 MAX_LIMIT, DEFAULT_LIMIT = 30, 10
 SEARCH_WINDOW = timedelta(days=30)
@@ -73,12 +73,7 @@ def remove(writes: sql.Writes, rec) -> None:
 
 def _page(query, limit: int, cursor: str | None, q: str | None = None) -> dict:
     after = decode_cursor(cursor)
-    if q is not None:
-        query = newest_matching(query, Record, q, before=after)
-    else:
-        if after is not None:
-            query = query.where(Record.seq < after)
-        query = query.order_by(Record.seq.desc())
+    query = newest_matching(query, Record, q, before=after) if q is not None else newest_first(query, Record, after)
     rows = list(db.session.scalars(query.limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]

@@ -19,7 +19,7 @@ from app.plugin import db
 from app.plugin import endpoints as ep_service
 from app.plugin import ENVIRONMENTS, CallLog, EndpointKey
 from app.plugin import endpoint_for_logs, visible_logs
-from app.plugin import newest_matching
+from app.plugin import newest_first, newest_matching
 from app.plugin import schemas as s
 from app.plugin import LogRow, as_rows
 from app.plugin import Moment
@@ -137,9 +137,7 @@ def search(query: str | None, endpoint: str | None, environment: str | None, sta
     if query and query.strip():
         stmt = newest_matching(stmt, CallLog, query, before=after)
     else:
-        if after is not None:
-            stmt = stmt.where(CallLog.seq < after)
-        stmt = stmt.order_by(CallLog.seq.desc())
+        stmt = newest_first(stmt, CallLog, after)
     logs = list(db.session.scalars(stmt.limit(limit + 1)))
     more = len(logs) > limit
     logs = logs[:limit]
