@@ -32,25 +32,23 @@ MINAPI_BASE_URL of the server must be BASE_URL (the issuer and the MCP resource)
 from __future__ import annotations
 
 import base64
-import datetime
 import hashlib
-import ipaddress
 import json
 import os
 import re
 import secrets
 import socket
-import ssl
 import sys
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from html import unescape
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the clone: its tests' helpers
+from tests.app.auth.oauth.cimd_server import DocumentServer, self_signed  # noqa: E402
 
 CLAUDE_CB = "https://claude.ai/api/mcp/auth_callback"
 CHATGPT_CB = "https://chatgpt.com/connector_platform_oauth_redirect"
@@ -79,65 +77,9 @@ def free_port() -> int:
 
 
 # -- the clients' own web server: metadata documents and a JWKS over HTTPS -----------------------
+# (tests.app.auth.oauth.cimd_server: a self-signed certificate and an HTTPS document server)
 
-def make_tls(folder: str) -> tuple[str, str]:
-    """A self-signed certificate for 127.0.0.1 (its own CA): DIR/cimd.crt and DIR/cimd.key."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    os.makedirs(folder, exist_ok=True)
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=7))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-            .sign(key, hashes.SHA256()))
-    cert_file, key_file = os.path.join(folder, "cimd.crt"), os.path.join(folder, "cimd.key")
-    with open(cert_file, "wb") as fh:
-        fh.write(cert.public_bytes(serialization.Encoding.PEM))
-    with open(key_file, "wb") as fh:
-        fh.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                   serialization.NoEncryption()))
-    return cert_file, key_file
-
-
-class DocumentHost:
-    """Serves JSON documents over HTTPS on 127.0.0.1, as chatgpt.com or claude.ai serve theirs."""
-
-    def __init__(self, cert_file: str, key_file: str):
-        self.routes: dict[str, bytes] = {}
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
-                body = outer.routes.get(self.path)
-                self.send_response(200 if body is not None else 404)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Cache-Control", "max-age=300")
-                body = body if body is not None else b'{"error": "not found"}'
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(cert_file, key_file)
-        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
-        self.base = f"https://127.0.0.1:{self.httpd.server_port}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def publish(self, path: str, doc: dict) -> str:
-        self.routes[path] = json.dumps(doc).encode()
-        return self.base + path
-
+CACHED = {"Cache-Control": "max-age=300"}  # as chatgpt.com and claude.ai serve theirs
 
 class Signer:
     """ChatGPT's key pair: the JWKS it publishes and the RFC 7523 assertions it signs."""
@@ -280,7 +222,7 @@ def challenge_param(header: str, name: str) -> str | None:
 # -- one profile, step by step -------------------------------------------------------------------
 
 class Run:
-    def __init__(self, base, email, password, profile: Profile, docs: DocumentHost | None):
+    def __init__(self, base, email, password, profile: Profile, docs: DocumentServer | None):
         self.base, self.profile, self.docs = base, profile, docs
         self.mcp_url = base + "/api/mcp"
         self.http = httpx.Client(timeout=30, follow_redirects=False)
@@ -328,11 +270,11 @@ class Run:
         doc = dict(p.document)
         if self.signer:
             jwks_path = p.document_path.rsplit("/", 1)[0] + "/jwks.json"
-            doc["jwks_uri"] = self.docs.publish(jwks_path, self.signer.jwks())
+            doc["jwks_uri"] = self.docs.document(jwks_path, self.signer.jwks(), headers=CACHED)
             expect("private_key_jwt" in self.asm.get("token_endpoint_auth_methods_supported", []),
                    "private_key_jwt not advertised")
         self.client_id = self.docs.base + p.document_path
-        self.docs.publish(p.document_path, {"client_id": self.client_id, **doc})
+        self.docs.document(p.document_path, {"client_id": self.client_id, **doc}, headers=CACHED)
         self.client_secret, self.method = None, doc["token_endpoint_auth_method"]
         self.log(f"client ID metadata document: {self.client_id} ({self.method})")
 
@@ -500,7 +442,7 @@ class Run:
 
 def main(argv: list[str]) -> int:
     if len(argv) == 3 and argv[1] == "--make-tls":
-        cert, key = make_tls(argv[2])
+        cert, key = self_signed(argv[2])
         print(f"wrote {cert} and {key}; start the server with MINAPI_CIMD_CA_FILE={cert} "
               "MINAPI_CIMD_ALLOW_PRIVATE_ADDRESSES=true")
         return 0
@@ -519,7 +461,7 @@ def main(argv: list[str]) -> int:
     if os.environ.get("MINAPI_CIMD_ALLOW_PRIVATE_ADDRESSES", "").lower() not in ("1", "true", "yes", "on"):
         print("NOTE: MINAPI_CIMD_ALLOW_PRIVATE_ADDRESSES is not set here; the server must have it set to true, "
               "or every metadata-document profile fails with invalid_client.", flush=True)
-    docs = DocumentHost(ca, key)
+    docs = DocumentServer(cert=ca, key=key)
     failed, chosen = [], profiles()
     for profile in chosen:
         print(f"=== {profile.name} ===", flush=True)

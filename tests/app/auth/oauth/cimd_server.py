@@ -1,4 +1,6 @@
-"""A client's metadata document served over HTTPS on 127.0.0.1, with a throwaway certificate."""
+"""A client's metadata document served over HTTPS on 127.0.0.1, with a throwaway certificate.
+
+Also used by `.ci/hosted_profiles.py`, which serves the hosted clients' documents the same way."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import ipaddress
 import json
 import ssl
 import threading
+from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from cryptography import x509
@@ -15,8 +18,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 
-def self_signed(tmp_path) -> tuple[str, str]:
-    """(cert file, key file) for 127.0.0.1."""
+def self_signed(folder) -> tuple[str, str]:
+    """(cert file, key file) for 127.0.0.1: FOLDER/cimd.crt (its own CA) and FOLDER/cimd.key."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -26,7 +31,7 @@ def self_signed(tmp_path) -> tuple[str, str]:
             .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
             .sign(key, hashes.SHA256()))
-    cert_file, key_file = tmp_path / "cimd.crt", tmp_path / "cimd.key"
+    cert_file, key_file = folder / "cimd.crt", folder / "cimd.key"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
@@ -36,8 +41,9 @@ def self_signed(tmp_path) -> tuple[str, str]:
 class DocumentServer:
     """Serves `routes[path] = (status, headers, body)`; counts the requests per path."""
 
-    def __init__(self, tmp_path):
-        self.cert, key = self_signed(tmp_path)
+    def __init__(self, folder=None, *, cert: str | None = None, key: str | None = None):
+        """With a new certificate in `folder`, or with an existing `cert` and `key`."""
+        self.cert, key = (cert, key) if cert else self_signed(folder)
         self.routes: dict[str, tuple[int, dict, bytes]] = {}
         self.hits: dict[str, int] = {}
         outer = self
