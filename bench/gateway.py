@@ -38,10 +38,9 @@ PG_ADMIN = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 BODY = {"item": "blue widget", "qty": 3, "tags": ["a", "b"], "note": "deliver to the back door"}
 LUA = """
-wrk.method = "{method}"
+wrk.method = {method}
 {body}
-wrk.headers["Content-Type"] = "application/json"
-{auth}
+{headers}
 done = function(summary, latency, requests)
   io.write(string.format("RESULT %d %d %d %d %d\\n", summary.requests, summary.duration,
     latency:percentile(50), latency:percentile(99), summary.errors.status + summary.errors.connect +
@@ -87,17 +86,31 @@ def stop(proc):
         proc.kill()
 
 
-def wrk(url: str, method: str, seconds: int, connections: int, key: str | None) -> dict:
-    script = LUA.format(method=method, body=f"wrk.body = '{json.dumps(BODY)}'" if method == "POST" else "",
-                        auth=f'wrk.headers["Authorization"] = "Bearer {key}"' if key else "")
+def lua_string(text: str) -> str:
+    return "[==[" + text + "]==]"
+
+
+def run_wrk(url: str, method: str, body: dict | None, headers: dict, seconds: int, connections: int) -> dict:
+    """One `wrk` run (2 threads) of the same request: requests, rps, p50 and p99 in ms, errors."""
+    script = LUA.format(method=lua_string(method),
+                        body=f"wrk.body = {lua_string(json.dumps(body))}" if body is not None else "",
+                        headers="\n".join(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()))
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         fh.write(script)
     out = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "5s",
-                          "-s", fh.name, url], capture_output=True, text=True, timeout=seconds + 60).stdout
+                          "-s", fh.name, url], capture_output=True, text=True, timeout=seconds + 60)
     os.unlink(fh.name)
-    line = next(ln for ln in out.splitlines() if ln.startswith("RESULT"))
+    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("RESULT")), None)
+    if line is None:
+        raise RuntimeError(f"wrk failed: {out.stdout} {out.stderr}")
     requests, duration_us, p50, p99, errors = map(int, line.split()[1:])
-    return {"rps": requests / (duration_us / 1e6), "p50_ms": p50 / 1000, "p99_ms": p99 / 1000, "errors": errors}
+    return {"requests": requests, "rps": requests / (duration_us / 1e6), "p50_ms": p50 / 1000,
+            "p99_ms": p99 / 1000, "errors": errors}
+
+
+def wrk(url: str, method: str, seconds: int, connections: int, key: str | None) -> dict:
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {key}"} if key else {})}
+    return run_wrk(url, method, BODY if method == "POST" else None, headers, seconds, connections)
 
 
 def pg_database(name: str) -> str:

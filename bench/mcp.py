@@ -27,7 +27,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gateway import BIN, HERE, free_port, pg_database, stop, wait_up  # noqa: E402
+from gateway import BIN, HERE, free_port, pg_database, run_wrk, stop, wait_up  # noqa: E402
 
 ROOT = os.path.dirname(HERE)
 MODERN = "2026-07-28"
@@ -44,24 +44,6 @@ REQUESTS = {
     "tools/list": ({"jsonrpc": "2.0", "id": 3, "method": "tools/list", "params": {"_meta": META}},
                    {"MCP-Protocol-Version": MODERN, "Mcp-Method": "tools/list"}),
 }
-LUA = """
-wrk.method = "POST"
-wrk.body = {body}
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Accept"] = "application/json, text/event-stream"
-{headers}
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT %d %d %d %d %d\\n", summary.requests, summary.duration,
-    latency:percentile(50), latency:percentile(99), summary.errors.status + summary.errors.connect +
-    summary.errors.read + summary.errors.write + summary.errors.timeout))
-end
-"""
-
-
-def lua_string(text: str) -> str:
-    return "[==[" + text + "]==]"
-
-
 def cpu_seconds(pid: int) -> float:
     """CPU time (user + system) used so far by a server: its process and its workers."""
     ticks = os.sysconf("SC_CLK_TCK")
@@ -84,20 +66,12 @@ def children(pid: int) -> list[int]:
 
 
 def wrk(url: str, body: dict, headers: dict, seconds: int, connections: int, pid: int) -> dict:
-    lines = "\n".join(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items())
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
-        fh.write(LUA.format(body=lua_string(json.dumps(body)), headers=lines))
+    """`run_wrk` of a JSON-RPC POST, plus the server's CPU time per request."""
     before = cpu_seconds(pid)
-    out = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "5s",
-                          "-s", fh.name, url], capture_output=True, text=True, timeout=seconds + 60)
-    os.unlink(fh.name)
-    used = cpu_seconds(pid) - before
-    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("RESULT")), None)
-    if line is None:
-        raise RuntimeError(f"wrk failed: {out.stdout} {out.stderr}")
-    requests, duration_us, p50, p99, errors = map(int, line.split()[1:])
-    return {"rps": requests / (duration_us / 1e6), "p50_ms": p50 / 1000, "p99_ms": p99 / 1000, "errors": errors,
-            "cpu_ms": 1000 * used / max(requests, 1)}
+    result = run_wrk(url, "POST", body, {"Content-Type": "application/json",
+                                         "Accept": "application/json, text/event-stream", **headers},
+                     seconds, connections)
+    return {**result, "cpu_ms": 1000 * (cpu_seconds(pid) - before) / max(result["requests"], 1)}
 
 
 def post(url: str, body: dict, headers: dict) -> tuple[int, dict]:

@@ -23,19 +23,20 @@ import json
 import os
 import random
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-BIN = os.path.dirname(sys.executable)
+HERE = os.path.dirname(os.path.abspath(__file__))
+# The project, not this folder, on the path: bench/mcp.py would hide the `mcp` SDK package.
+sys.path[:] = [os.path.dirname(HERE)] + [p for p in sys.path if os.path.abspath(p or ".") != HERE]
+from bench.gateway import BIN, free_port, stop, wait_up  # noqa: E402
+
 EMAIL = "ada@example.com"
 MAX_ANSWER = 4096
 ENDPOINTS = {  # name: field definitions
@@ -97,12 +98,6 @@ class Answer:
 # -- a fresh instance, served ------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def instance(workers: int = 2):
     """A fresh instance served by `minapi serve` (which applies the migrations), with one account
@@ -117,16 +112,12 @@ def instance(workers: int = 2):
     app = None
     try:
         url = f"http://127.0.0.1:{port}"
-        wait_up(url + "/api/v1/help", proc)
+        wait_up(url + "/api/v1/help", proc, timeout=60)
         app = local_app(env)
         yield url, app, cli(app, "users", "create", EMAIL, "--password", "correct horse battery") and \
             cli(app, "keys", "create-mcp", EMAIL, "--label", "prompts").splitlines()[0]
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         if app is not None:
             from app.extensions import db
 
@@ -148,19 +139,6 @@ def cli(app, *args: str) -> str:
     if result.exit_code:
         raise RuntimeError(f"minapi {' '.join(args)} failed: {result.output}")
     return result.stdout.strip()
-
-
-def wait_up(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"minapi serve exited ({proc.returncode}): {proc.stderr.read().decode()[-2000:]}")
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"no answer from {url}")
 
 
 def http(method: str, url: str, body=None, headers: dict | None = None) -> tuple[int, dict | None]:
