@@ -70,6 +70,10 @@ class Permissions(Schema):
     delete = fields.Boolean(required=True)
 
 
+class NoArgs(Schema):
+    """The arguments of an action that takes none."""
+
+
 class Page(Schema):
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
     cursor = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))

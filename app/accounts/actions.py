@@ -20,6 +20,7 @@ from app.auth.actor import current_actor
 from app.errors import AppError, Conflict, ValidationFailed
 from app.extensions import db
 from app.security import check_password, hash_password
+from app.shared_schemas import NoArgs
 from app.tools import hookimpl
 
 
@@ -36,10 +37,6 @@ class AccountView(Schema):
     email = fields.String(required=True)
     display_name = fields.String(required=True)
     plan = fields.String(required=True)
-
-
-class NoArgs(Schema):
-    pass
 
 
 class Deleted(Schema):

@@ -11,6 +11,7 @@ from marshmallow import Schema, fields, validate
 
 from app.auth import mcp_keys
 from app.auth.actor import current_actor
+from app.shared_schemas import NoArgs
 from app.tools import hookimpl
 
 
@@ -30,10 +31,6 @@ class NewKey(KeyView):
 
 class KeyList(Schema):
     keys = fields.List(fields.Nested(KeyView), required=True)
-
-
-class NoArgs(Schema):
-    pass
 
 
 class CreateArgs(Schema):

@@ -18,11 +18,8 @@ from app.errors import NotFound
 from app.extensions import db
 from app.safety import controls
 from app.safety.controls import BOTH, READ, READ_WRITE, SANDBOX, Policy
+from app.shared_schemas import NoArgs
 from app.tools import hookimpl
-
-
-class NoArgs(Schema):
-    pass
 
 
 class Freeze(Schema):

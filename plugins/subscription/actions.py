@@ -51,10 +51,6 @@ class ChangeArgs(Schema):
     plan = fields.String(required=True, validate=validate.Length(min=1, max=40))
 
 
-class NoArgs(Schema):
-    pass
-
-
 class SelfServiceDisabled(Forbidden):
     code = "self_service_disabled"
     message = ("Plans are changed by an administrator of this instance "
