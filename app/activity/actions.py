@@ -110,8 +110,7 @@ def search(actor: str | None, action: str | None, outcome: str | None, endpoint:
         stmt = stmt.where(ActivityEntry.created_at <= end)
     after = cursors.decode_pair("t", cursor)
     if after is not None:
-        moment = EPOCH + timedelta(microseconds=after[0])
-        stmt = stmt.where(tuple_(ActivityEntry.created_at, ActivityEntry.seq) < tuple_(moment, after[1]))
+        stmt = stmt.where(tuple_(ActivityEntry.created_at, ActivityEntry.seq) < tuple_(moment_of(after[0]), after[1]))
     by_time = (ActivityEntry.created_at.desc(), ActivityEntry.seq.desc())
     entries = list(db.session.scalars(stmt.order_by(*by_time).limit(limit + 1)))
     more = len(entries) > limit
@@ -121,6 +120,14 @@ def search(actor: str | None, action: str | None, outcome: str | None, endpoint:
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def moment_of(micros: int) -> datetime:
+    """The time in a cursor; one past the calendar was never handed out (400, not an overflow)."""
+    try:
+        return EPOCH + timedelta(microseconds=micros)
+    except OverflowError:
+        raise cursors.invalid() from None
 
 
 def cursor_after(entry: ActivityEntry) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 
 import pytest
@@ -92,8 +93,10 @@ def test_activity_pages_with_a_cursor_and_filters_by_date(ada):
     assert sum(1 for row in every if row["surface"] == "rest") == 5  # the sign-in's APIs page adds a dashboard row
     assert len(second["activity"]) == len(every) - 3 and second["has_more"] is False
     assert second["next_cursor"] is None
-    bad = ada.api("GET", "/api/v1/activity", query_string={"cursor": "garbage"})
-    assert bad.status_code == 400 and bad.json["error"]["code"] == "validation_failed"
+    past_the_calendar = base64.urlsafe_b64encode(b"t999999999999999999_1").decode()  # a time no cursor holds
+    for cursor in ("garbage", past_the_calendar):
+        bad = ada.api("GET", "/api/v1/activity", query_string={"cursor": cursor})
+        assert bad.status_code == 400 and bad.json["error"]["code"] == "validation_failed", cursor
     today = first["activity"][0]["time"][:10]
     assert len(trail(ada, action="endpoints_list", **{"from": today, "to": today})) == len(every)
     assert trail(ada, action="endpoints_list", to="2020-01-01") == []
