@@ -1,23 +1,28 @@
 """Benchmark: what the activity trail costs a REST and an MCP call (SPEC §10 asks under 5 %).
 
-    python bench/activity.py [--calls 50] [--rounds 15] [--database-url postgresql://…]
+    python bench/activity.py [--calls 50] [--rounds 40] [--database-url postgresql://…]
 
-Two apps on SQLite (or one PostgreSQL database), the same in every way but `ACTIVITY_ENABLED`, one account with an MCP key
-each. Calls go through the Flask test client, so the whole server side of a call (credential,
-runner, action, commit, the MCP SDK's handling and its worker thread) runs in this process and
-nothing else: the figure is the process's CPU time per call (`time.process_time`), which other
-load on a shared machine barely moves, unlike wall-clock time. Four kinds of call: REST read
-`GET /api/v1/endpoints`, REST write `POST /api/v1/api_call`, MCP read `endpoints_list`, MCP write
-`api_call_post` (JSON-RPC `tools/call` over Streamable HTTP, stateless). The two apps take turns
-in batches of `--calls` for `--rounds` rounds; the median per call is printed with the trail off
-and on, and the difference in %. Also times, in process, the AI-control read (freeze + policy)
-and the quota headroom of an MCP result, which run whether the trail is on or not.
+One app on SQLite (or on a PostgreSQL database), one account with an MCP key. Calls go
+through the Flask test client, so the whole server side of a call (credential, runner, action,
+commit, the MCP SDK's handling and its worker thread) runs in this process and nothing else:
+the figure is the process's CPU time per call (`time.process_time`), which other load on a
+shared machine barely moves, unlike wall-clock time. Four kinds of call: REST read
+`GET /api/v1/endpoints`, REST write `POST /api/v1/api_call`, MCP read `endpoints_list`, MCP
+write `api_call_post` (JSON-RPC `tools/call` over Streamable HTTP, stateless). One kind at a
+time, batches of `--calls` calls alternate with the trail off and on (`ACTIVITY_ENABLED`,
+switched between batches: the same app, connections and database server processes serve
+both, so neither side gets a luckier placement on the machine), `--rounds` rounds each. A
+batch ends by writing the trail rows it left waiting, so it pays for its own rows. The cost is
+the median over rounds of on / off, the two batches of a round having run back to back; the
+medians per call are printed too. Also times, in process, the AI-control read (freeze +
+policy) and the quota headroom of an MCP result, which run whether the trail is on or not.
 Run by hand, not in CI.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import statistics
@@ -35,16 +40,15 @@ MCP_HEADERS = {"accept": "application/json, text/event-stream", "content-type": 
                "MCP-Protocol-Version": "2025-11-25"}
 
 
-def make(instance: str, activity: bool, database_url: str | None = None):
+def make(instance: str, database_url: str | None = None):
     from flask_migrate import upgrade
 
     from app import create_app
 
     app = create_app({"INSTANCE_PATH": instance, "SECRET_KEY": "bench-secret-0123456789abcdef",
-                      "BASE_URL": "http://localhost", "RATELIMIT_ENABLED": False, "ACTIVITY_ENABLED": activity,
+                      "BASE_URL": "http://localhost", "RATELIMIT_ENABLED": False,
                       **({"DATABASE_URL": database_url} if database_url else {})})
-    # Two accounts when they share a database, new ones each run (a database may be used again).
-    email = f"bench-{'on' if activity else 'off'}-{uuid.uuid4().hex[:8]}@example.com"
+    email = f"bench-{uuid.uuid4().hex[:8]}@example.com"  # a new account each run (a database may be used again)
     with app.app_context():
         upgrade()
     runner = app.test_cli_runner()
@@ -75,10 +79,17 @@ def mcp(client, key, i, write):
     assert resp.status_code == 200 and '"isError":false' in body.replace(" ", ""), body[:300]
 
 
-def batch(fn, client, key, calls, write) -> float:
+def batch(fn, app, client, key, calls, write) -> float:
+    """CPU time per call of `calls` calls, the trail rows they left waiting written at the end:
+    each kind of call pays for its own rows, not for those of the batch before it (the trail's
+    thread would otherwise write them during whichever batch runs half a second later)."""
+    from app.activity import record
+
     start = time.process_time()
     for i in range(calls):
         fn(client, key, i, write)
+    with app.app_context():
+        record.flush()
     return (time.process_time() - start) / calls
 
 
@@ -121,30 +132,41 @@ def in_process(app, key) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=50)
-    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--database-url", default=None,
-                        help="a PostgreSQL database both apps share (it is migrated; default: SQLite files)")
+                        help="a PostgreSQL database to use (it is migrated; default: an SQLite file)")
     opts = parser.parse_args()
-    with tempfile.TemporaryDirectory() as off_dir, tempfile.TemporaryDirectory() as on_dir:
-        apps = {"off": make(off_dir, False, opts.database_url), "on": make(on_dir, True, opts.database_url)}
+    with tempfile.TemporaryDirectory() as instance:
+        app, key, client = make(instance, opts.database_url)
         cases = [("REST read", rest, False), ("REST write", rest, True), ("MCP read", mcp, False),
                  ("MCP write", mcp, True)]
         for case, fn, write in cases:  # warm up: first MCP call starts the SDK's loop
-            for app, key, client in apps.values():
-                batch(fn, client, key, 5, write)
-        times = {(case, state): [] for case, _, _ in cases for state in apps}
-        for r in range(opts.rounds):
-            for case, fn, write in cases:
-                order = list(apps.items()) if r % 2 == 0 else list(reversed(apps.items()))
-                for state, (app, key, client) in order:
-                    times[(case, state)].append(batch(fn, client, key, opts.calls, write))
+            for state in (False, True):
+                app.config["ACTIVITY_ENABLED"] = state
+                batch(fn, app, client, key, 5, write)
+        # The heap built so far (the app, the SDK) is left out of the garbage collector's full
+        # passes, which otherwise land on one batch or another and cost more than the trail.
+        gc.collect()
+        gc.freeze()
+        states = {"off": False, "on": True}
+        times = {(case, state): [] for case, _, _ in cases for state in states}
+        for case, fn, write in cases:  # one kind at a time: no batch pays for another kind's leftovers
+            for r in range(opts.rounds):
+                order = list(states.items()) if r % 2 == 0 else list(reversed(states.items()))
+                for state, enabled in order:
+                    app.config["ACTIVITY_ENABLED"] = enabled
+                    times[(case, state)].append(batch(fn, app, client, key, opts.calls, write))
+        app.config["ACTIVITY_ENABLED"] = True
         print(f"{'call':<12}{'trail off (ms CPU)':>20}{'trail on (ms CPU)':>20}{'cost':>9}")
         costs = {}
         for case, _, _ in cases:
             off, on = (statistics.median(times[(case, s)]) * 1000 for s in ("off", "on"))
-            costs[case] = (on - off) / off * 100
+            # Each round's two batches ran back to back, so their ratio is free of the machine's
+            # slower drifts (a shared VM's speed wanders by 10 % over a minute); the cost is the
+            # median of those paired ratios.
+            costs[case] = statistics.median(a / b for a, b in zip(times[(case, "on")], times[(case, "off")]))
+            costs[case] = (costs[case] - 1) * 100
             print(f"{case:<12}{off:>20.3f}{on:>20.3f}{costs[case]:>8.1f}%")
-        app, key, _ = apps["on"]
         for name, seconds in in_process(app, key).items():
             print(f"{name:<16} {seconds * 1e6:.0f} µs CPU per call (in process)")
     worst = max(costs, key=costs.get)

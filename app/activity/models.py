@@ -28,5 +28,5 @@ class ActivityEntry(db.Model):
     endpoint: Mapped[str | None] = mapped_column(String(120), nullable=True)  # as the caller named it
     arguments: Mapped[str] = mapped_column(Text, nullable=False, default="{}")  # JSON, secrets left out
 
-    __table_args__ = (Index("ix_activity_account_time", "account_id", "created_at", "seq"),  # order, cursor
-                      Index("ix_activity_created_at", "created_at"))
+    # The one index: the trail's order and cursor, and the prune (account by account).
+    __table_args__ = (Index("ix_activity_account_time", "account_id", "created_at", "seq"),)

@@ -28,7 +28,7 @@ import threading
 import time
 import weakref
 
-from flask import current_app, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from app.db import utcnow
 from app.extensions import db
 from app.gateway.sql import Conn, Raw
@@ -42,13 +42,21 @@ SURFACES = (DASHBOARD, REST, MCP)
 DROPPED = re.compile(r"^data$|password|token|secret|auth_value|api_key|slack_url|discord_url", re.I)
 MAX_STRING, MAX_ITEMS, MAX_DEPTH, MAX_JSON = 200, 20, 4, 4000
 
+COLUMNS = ("account_id", "created_at", "actor_kind", "actor_id", "actor_name", "surface", "action", "outcome",
+           "error_code", "endpoint", "arguments")
+
+
+def _insert(prefix: str) -> Raw:
+    values = ", ".join(f":{prefix}{c}" for c in COLUMNS)
+    return Raw(f"INSERT INTO activity ({', '.join(COLUMNS)}) SELECT {values} "
+               f"WHERE EXISTS (SELECT 1 FROM accounts WHERE id = :{prefix}owner)")
+
+
 # Run on the session's DB-API connection, like the gateway's hot path: SQLAlchemy's execution
 # machinery would cost more than the INSERT itself (bench/activity.py).
-INSERT = Raw(
-    "INSERT INTO activity (account_id, created_at, actor_kind, actor_id, actor_name, surface, action, "
-    "outcome, error_code, endpoint, arguments) "
-    "SELECT :account_id, :created_at, :actor_kind, :actor_id, :actor_name, :surface, :action, :outcome, "
-    ":error_code, :endpoint, :arguments WHERE EXISTS (SELECT 1 FROM accounts WHERE id = :owner)")
+INSERT = _insert("")
+# The same, with parameter names that cannot clash with those of the statements it joins (`claim`).
+JOINED = _insert("activity_")
 
 
 def enabled() -> bool:
@@ -121,10 +129,58 @@ def row_of(action, actor, raw: dict, surface: str | None, err=None) -> dict:
             "arguments": args}
 
 
+class Expected:
+    """A write action's row-to-be, while the action runs (`g.minapi_activity`): a statement the
+    action sends anyway may carry it (`claim`), which spares the row a round trip of its own."""
+
+    __slots__ = ("action", "actor", "raw", "surface", "claimed")
+
+    def __init__(self, action, actor, raw, surface):
+        self.action, self.actor, self.raw, self.surface, self.claimed = action, actor, raw, surface, False
+
+
+class _Outcome:
+    """What `outcome_of` reads of an error, for a row claimed before its error is raised."""
+
+    __slots__ = ("status", "code")
+
+    def __init__(self, status: int, code: str):
+        self.status, self.code = status, code
+
+
+def expect(action, actor, raw: dict, surface: str | None) -> None:
+    """Called by the runner before a write action runs."""
+    g.minapi_activity = Expected(action, actor, raw, surface) if actor is not None and enabled() else None
+
+
+def forget() -> None:
+    """Called by the runner when the action is over, whatever came of it."""
+    g.minapi_activity = None
+
+
+def claim(status: int, code: str | None, conn: Conn) -> dict | None:
+    """The running write action's row, for the caller to write with its own statements (`JOINED`,
+    in the same transaction), given how the action will end: `status` and `code` are those of
+    the error it will raise, or a status under 400 when it succeeds. Then the runner writes no
+    row of its own for it. None when there is no row to claim (a read, the trail off, taken)."""
+    expected = g.get("minapi_activity")
+    if expected is None or expected.claimed:
+        return None
+    expected.claimed = True
+    err = None if status < 400 else _Outcome(status, code or "error")
+    row = row_of(expected.action, expected.actor, expected.raw, expected.surface, err)
+    row["created_at"] = conn.time(row["created_at"])
+    return {f"activity_{name}": value for name, value in row.items()}
+
+
 def add(action, actor, raw: dict, surface: str | None, err=None) -> None:
     """Record a call that succeeded (or failed but keeps its changes): a write's row in the current
-    transaction (the caller commits), a read's through the trail."""
+    transaction (the caller commits), unless a statement of the action's own carried it (`claim`);
+    a read's through the trail."""
     if actor is None or not enabled():
+        return
+    expected = g.get("minapi_activity")
+    if expected is not None and expected.claimed and expected.action is action:
         return
     row = row_of(action, actor, raw, surface, err)
     trail = current_app.extensions.get("minapi.trail")

@@ -20,6 +20,7 @@ from types import SimpleNamespace
 from typing import Callable
 
 from app.accounts.models import Account
+from app.activity import record as activity
 from app.db import new_id, utcnow
 from app.errors import AppError
 from app.extensions import db
@@ -303,8 +304,16 @@ def follow_up(outcome: Outcome) -> None:
 
 
 def handle(call: Call) -> Outcome:
-    """Decide, write and follow up, all in the session's transaction (the api_call tools)."""
+    """Decide, write and follow up, all in the session's transaction (the api_call tools). A
+    logged call's writes also carry the running action's activity row: the action ends as the
+    call did (it raises the call's error, keeping the log), and the row needs no round trip of
+    its own."""
     outcome = decide(call, sql.Conn.of_session())
+    if outcome.call is not None:
+        error = outcome.body["error"]["code"] if outcome.status >= 400 else None
+        row = activity.claim(outcome.status, error, outcome.call.conn)
+        if row is not None:
+            outcome.call.writes.add(activity.JOINED, **row)
     write(outcome)
     if wants_follow_up(outcome):
         follow_up(outcome)

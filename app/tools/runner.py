@@ -72,6 +72,8 @@ def run(action: Action, actor: Actor | None, raw: dict, *, surface: str | None =
         raise
     set_actor(actor)
     controls.set_policy_context(policy)
+    if action.kind != "read":
+        activity.expect(action, actor, raw, surface)
     try:
         result = action.func(**args)
         activity.add(action, actor, raw, surface)
@@ -91,6 +93,8 @@ def run(action: Action, actor: Actor | None, raw: dict, *, surface: str | None =
     except BaseException:
         db.session.rollback()
         raise
+    finally:
+        activity.forget()
     return action.returns.dump(result if result is not None else {})
 
 

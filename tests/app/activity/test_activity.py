@@ -82,6 +82,36 @@ def test_an_mcp_keys_actions_and_refusals_are_recorded(app, ada):
                                                          ("Writer", "api_call_get")]
 
 
+def test_an_api_calls_row_is_written_with_the_call_and_tells_how_it_ended(app, ada):
+    """The api_call tools' row goes out with the data-plane call's own writes: one row per call,
+    as the call ended (a logged failure keeps its log and its row), and none kept from writes
+    that failed (their row says so instead)."""
+    from tests.app.gateway.test_atomicity import DROP, FAIL_LOG_INSERTS, run_sql
+    from tests.conftest import ON_POSTGRES
+
+    def calls():
+        return [(e["action"], e["outcome"], e["error_code"]) for e in trail(ada, endpoint="Orders")
+                if e["action"].startswith("api_call_")]
+
+    assert ada.api("POST", "/api/v1/api_call", json={"endpoint": "Orders", "data": {"item": "a"}}).status_code == 200
+    assert calls() == [("api_call_post", "success", None)]
+    missing = ada.api("PUT", "/api/v1/api_call", json={"endpoint": "Orders", "record_id": "rec_missing",
+                                                       "data": {"item": "b"}})
+    assert missing.status_code == 404, missing.json
+    log_id = missing.json["error"]["details"]["log_id"]
+    found = ada.api("GET", "/api/v1/logs/lookup", query_string={"log_id": log_id})
+    assert found.status_code == 200 and [log["id"] for log in found.json["logs"]] == [log_id], found.json
+    assert calls() == [("api_call_put", "failed", missing.json["error"]["code"]), ("api_call_post", "success", None)]
+    dialect = "postgresql" if ON_POSTGRES else "sqlite"
+    run_sql(app, FAIL_LOG_INSERTS[dialect])
+    try:
+        broken = ada.api("POST", "/api/v1/api_call", json={"endpoint": "Orders", "data": {"item": "c"}})
+    finally:
+        run_sql(app, DROP[dialect])
+    assert broken.status_code == 500 and broken.json["error"]["code"] == "internal_error"
+    assert calls()[0] == ("api_call_post", "failed", "internal_error") and len(calls()) == 3
+
+
 def test_activity_pages_with_a_cursor_and_filters_by_date(ada):
     for i in range(5):
         ada.api("GET", "/api/v1/endpoints")
@@ -133,9 +163,11 @@ def test_the_worker_prunes_activity_after_90_days(app, ada):
     from app.db import utcnow
     from app.extensions import db
 
-    ada.api("GET", "/api/v1/endpoints")
-    ada.api("GET", "/api/v1/subscription")
-    assert {"endpoints_list", "subscription_get"} <= {e["action"] for e in trail(ada)}  # written by now
+    eve = make_owner(app.test_client(), "eve@example.com")
+    for owner in (ada, eve):
+        owner.api("GET", "/api/v1/endpoints")
+        owner.api("GET", "/api/v1/subscription")
+        assert {"endpoints_list", "subscription_get"} <= {e["action"] for e in trail(owner)}  # written by now
     with app.app_context():
         db.session.execute(update(ActivityEntry).where(ActivityEntry.action == "endpoints_list")
                            .values(created_at=utcnow() - timedelta(days=91)))
@@ -143,8 +175,9 @@ def test_the_worker_prunes_activity_after_90_days(app, ada):
         assert "activity.prune" in app.extensions["minapi.jobs"].periodics
         prune(None)
         db.session.commit()
-    actions = {e["action"] for e in trail(ada)}
-    assert "endpoints_list" not in actions and "subscription_get" in actions
+    for owner in (ada, eve):  # every account's old rows go, and only those
+        actions = {e["action"] for e in trail(owner)}
+        assert "endpoints_list" not in actions and "subscription_get" in actions
 
 
 def test_activity_can_be_switched_off_for_measuring(make_app):
