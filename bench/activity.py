@@ -145,7 +145,7 @@ def main() -> None:
                 app.config["ACTIVITY_ENABLED"] = state
                 batch(fn, app, client, key, 5, write)
         # The heap built so far (the app, the SDK) is left out of the garbage collector's full
-        # passes, which otherwise land on one batch or another and cost more than the trail.
+        # passes, so a full pass, should one come, does not walk it inside one of the batches.
         gc.collect()
         gc.freeze()
         states = {"off": False, "on": True}
