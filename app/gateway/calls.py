@@ -57,6 +57,8 @@ class Call:
     # Filled in while deciding:
     conn: sql.Conn | None = None
     now: datetime | None = None
+    record: object = None            # the named record, when the key's lookup read it (see `named_record`)
+    record_read: bool = False
     payload: dict | None = None      # the parsed body, once read
     payload_json: str | None = None
     payload_text: str | None = None  # the body's words, when the record's index already made them
@@ -95,11 +97,12 @@ def authenticate(call: Call) -> Outcome | None:
     if call.endpoint is not None:
         call.account = db.session.get(Account, call.endpoint.account_id)
         return None
-    found = key_service.find(call.conn, call.secret or "")
+    found = key_service.find(call.conn, call.secret or "", call.record_id)
     if found is not None:
-        key, endpoint, account, env = found
+        key, endpoint, account, env, record = found
         if endpoint.slug == call.slug:
             call.endpoint, call.key, call.account, call.environment = endpoint, key, account, env
+            call.record, call.record_read = record, call.record_id is not None
             return None
     if call.conn.one(sql.ENDPOINT_BY_SLUG, {"slug": call.slug}) is None:
         return _fail(AppError("No endpoint at this URL.", code="endpoint_not_found", status=404))
@@ -145,7 +148,7 @@ def webhook_target(call: Call) -> dict | None:
 def perform(call: Call, action: str, config: dict) -> tuple[int, dict | None, dict | None, str | None]:
     """Do the reads and gather the record's write; returns (status, answer, stored data for the
     webhook, record id)."""
-    conn, endpoint_id, env = call.conn, call.endpoint.id, call.environment
+    endpoint_id, env = call.endpoint.id, call.environment
     if action in ("create", "replace"):
         data = call.payload
         problems = check_record(config.get("fields") or [], data)
@@ -160,20 +163,29 @@ def perform(call: Call, action: str, config: dict) -> tuple[int, dict | None, di
         if action == "create":
             body = records.create(call.writes, data, call.payload_json, text, call.now, env)
             return 201, body, data, body["id"]
-        rec = records.get(conn, endpoint_id, env, call.record_id)
+        rec = named_record(call)
         return 200, records.replace(call.writes, rec, data, call.payload_json, text, call.now), data, rec.id
     if action == "delete":
-        rec = records.get(conn, endpoint_id, env, call.record_id)
+        rec = named_record(call)
         records.remove(call.writes, rec)
         return 204, None, None, rec.id
     if action == "get":
-        return 200, records.view(records.get(conn, endpoint_id, env, call.record_id)), None, call.record_id
+        return 200, records.view(named_record(call)), None, call.record_id
     limit = parse_limit(call.query.get("limit"))
     if action == "list":
         return 200, records.page(endpoint_id, env, limit=limit, cursor=call.query.get("cursor")), None, None
     return 200, records.search(endpoint_id, env, call.query.get("q") or "",
                                start=parse_time(call.query, "from"), end=parse_time(call.query, "to"),
                                limit=limit, cursor=call.query.get("cursor")), None, None
+
+
+def named_record(call: Call):
+    """The record the call names, read with the key when it came over HTTP; raises RecordNotFound."""
+    if not call.record_read:
+        return records.get(call.conn, call.endpoint.id, call.environment, call.record_id)
+    if call.record is None:
+        raise records.RecordNotFound()
+    return call.record
 
 
 def parse_limit(raw) -> int:

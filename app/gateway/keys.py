@@ -55,21 +55,24 @@ def ensure_within(granted: dict, limit: dict) -> None:
                        code="permission_denied", status=403, details={"rights": extra})
 
 
-def find(conn: sql.Conn, secret: str):
-    """(key pair, its endpoint, the owner's account, environment) for a presented data key, or None.
+def find(conn: sql.Conn, secret: str, record_id: str | None = None):
+    """(key pair, its endpoint, the owner's account, environment, record) for a presented data key,
+    or None.
 
     One indexed lookup by the key's hash, joined with what every call needs next (and, most
-    often, the plan's usage: see `usage.check_quota`).
+    often, the plan's usage: see `usage.check_quota`), and the record named by `record_id` if
+    any (see `sql.find_key`).
     """
     env = environment_of(secret)
     if env is None or len(secret) > 200:
         return None
     digest = hash_secret(secret)
-    found = sql.find_key(conn, digest, env, usage.last_cycle(digest))
+    found = sql.find_key(conn, digest, env, usage.last_cycle(digest), record_id)
     if found is None:
         return None
-    found[2].key_digest = digest
-    return (*found, env)
+    key, endpoint, account, record = found
+    account.key_digest = digest
+    return key, endpoint, account, env, record
 
 
 def allows(key, method: str) -> bool:
