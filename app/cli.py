@@ -87,7 +87,7 @@ def register(app: Flask) -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
-              help="Serving threads per worker process.")
+              help="Serving threads per worker process (1: gunicorn's sync workers, one request at a time).")
 @click.option("--no-worker", is_flag=True, help="Do not start a background job worker.")
 @click.option("--access-log/--no-access-log", default=True, show_default=True,
               help="One line per request on stdout (a reverse proxy in front may log them already).")

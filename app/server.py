@@ -83,6 +83,7 @@ def run_gunicorn(app: Flask, *, host: str, port: int, workers: int, threads: int
 
     from app import metrics
     from app.extensions import db
+    from app.writer import group_commit_for
 
     metrics_dir = metrics.prepare_multiprocess() if metrics.enabled(app) else None  # before any fork
     job_worker = WorkerProcess(app) if with_worker else None
@@ -96,8 +97,10 @@ def run_gunicorn(app: Flask, *, host: str, port: int, workers: int, threads: int
                 "limit_request_line": 8190,
                 "limit_request_field_size": 16384,
                 "workers": workers,
-                "threads": threads,  # gthread: MCP calls and slow clients do not block a whole worker
-                "worker_class": "gthread",
+                # gthread: MCP calls and slow clients do not block a whole worker. One thread is
+                # gunicorn's sync worker: one request at a time per process, no keep-alive.
+                "threads": threads,
+                "worker_class": "gthread" if threads > 1 else "sync",
                 "preload_app": True,
                 "timeout": 60,
                 "graceful_timeout": 20,
@@ -120,6 +123,9 @@ def run_gunicorn(app: Flask, *, host: str, port: int, workers: int, threads: int
             db.engine.dispose(close=False)
 
     app.extensions["minapi.mcp"].preload()  # the MCP SDK, imported once in the master, shared by forks
+    group = group_commit_for(app)
+    if group is not None:  # SQLite: a sync worker has no concurrent calls to group
+        group.inline = threads == 1
     with app.app_context():
         db.engine.dispose()
     json_error_pages()

@@ -11,7 +11,9 @@ commit.
 made (see `app.gateway.calls`): one thread per process writes the calls that are waiting,
 each inside its own savepoint, and commits them together. A call is answered only after
 that commit, so nothing acknowledged can be lost; a call whose writes fail is rolled back to
-its savepoint alone. One commit then serves many calls. Every `CATCH_UP_CALLS` calls or
+its savepoint alone. One commit then serves many calls. A process that serves one request at
+a time (gunicorn's sync workers, `minapi serve --threads 1`) has no calls to group: there the
+calling thread writes its own call the same way (`inline`), without the hand-over. Every `CATCH_UP_CALLS` calls or
 `CATCH_UP_SECONDS`, the group also indexes the rows waiting for the full-text index
 (`app.search.catch_up_sql`), so searches seldom have to. While it runs, a second thread
 copies the committed WAL back into the database file every `CHECKPOINT_SECONDS` (a PASSIVE
@@ -100,10 +102,18 @@ class GroupCommit:
         self.start_lock = threading.Lock()
         self.since_catch_up = 0  # calls written since the last catch-up
         self.caught_up_at = time.monotonic()
+        self.inline = False  # set by the server when each process serves one request at a time
+        self.inline_lock = threading.Lock()
+        self.inline_db = None  # (pid, pooled connection, its DB-API connection) of the inline writer
+        self.last_call = time.monotonic()
+        self.checkpointing = False
 
     def commit(self, writes) -> None:
         """Write `writes` (an `app.gateway.sql.Writes`) and return once they are committed; raises
         what writing them raised, after rolling them back."""
+        if self.inline:
+            self._commit_inline(writes)
+            return
         pending = _Pending(writes)
         with self.start_lock:  # a thread that is stopping for idleness checks the queue under it
             if self.running != os.getpid():  # none yet in this process (a forked worker starts its own)
@@ -141,21 +151,55 @@ class GroupCommit:
                 dbapi.execute(f"PRAGMA wal_autocheckpoint={int(autocheckpoint)}")
             pooled.close()
 
-    def _checkpoint(self, stopped: threading.Event) -> None:
-        """Until `stopped`, copy the committed WAL frames into the database every
-        CHECKPOINT_SECONDS, holding no writer slot (see the module doc)."""
+    def _commit_inline(self, writes) -> None:
+        """`commit` on the calling thread: its call is the group (see the module doc)."""
+        pending = _Pending(writes)
+        with self.inline_lock:
+            dbapi = self._inline_connection()
+            self.last_call = time.monotonic()
+            if not self.checkpointing:  # stopped after IDLE_EXIT seconds without calls
+                self.checkpointing = True
+                threading.Thread(target=self._checkpoint, args=(None,), name="minapi-checkpoint",
+                                 daemon=True).start()
+            self._write(dbapi, [pending])
+        if pending.error is not None:
+            raise pending.error
+
+    def _inline_connection(self):
+        """The inline writer's own connection (one per process), the WAL left to the checkpoint thread."""
+        from app.extensions import db
+
+        if self.inline_db is None or self.inline_db[0] != os.getpid():  # a forked worker opens its own
+            with self.app.app_context():
+                pooled = db.engine.raw_connection()
+            pooled.driver_connection.execute("PRAGMA wal_autocheckpoint=0")
+            self.inline_db = (os.getpid(), pooled, pooled.driver_connection)
+            self.checkpointing = False
+        return self.inline_db[2]
+
+    def _checkpoint(self, stopped: threading.Event | None) -> None:
+        """Until `stopped` (inline: until IDLE_EXIT seconds without a call), copy the committed WAL
+        frames into the database every CHECKPOINT_SECONDS, holding no writer slot (see the module doc)."""
         from app.extensions import db
 
         with self.app.app_context():
             pooled = db.engine.raw_connection()
         try:
-            while not stopped.wait(CHECKPOINT_SECONDS):
+            while not (stopped.wait(CHECKPOINT_SECONDS) if stopped is not None else self._inline_idle()):
                 try:
                     pooled.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                 except Exception:  # e.g. a full disk: the WAL keeps the data; try again next time
                     log.exception("WAL checkpoint failed")
         finally:
             pooled.close()
+
+    def _inline_idle(self) -> bool:
+        time.sleep(CHECKPOINT_SECONDS)
+        with self.inline_lock:
+            if time.monotonic() - self.last_call < IDLE_EXIT:
+                return False
+            self.checkpointing = False
+            return True
 
     def _next_batch(self) -> list[_Pending] | None:
         """The calls waiting now (at least one), or None after IDLE_EXIT seconds without any."""
@@ -177,18 +221,24 @@ class GroupCommit:
 
     def _write(self, dbapi, batch: list[_Pending]) -> None:
         cursor = dbapi.cursor()
+        alone = len(batch) == 1  # the transaction is the call's own: no savepoint needed to undo it alone
         with self.slot:
             try:
                 cursor.execute("BEGIN IMMEDIATE")
                 for pending in batch:
-                    cursor.execute("SAVEPOINT call")
+                    if not alone:
+                        cursor.execute("SAVEPOINT call")
                     try:
                         for raw in pending.writes.statements:
                             cursor.execute(raw.sqlite, pending.writes.params)
                     except Exception as exc:  # this call alone is undone
-                        cursor.execute("ROLLBACK TO call")
                         pending.error = exc
-                    cursor.execute("RELEASE call")
+                        if alone:
+                            dbapi.rollback()
+                            return
+                        cursor.execute("ROLLBACK TO call")
+                    if not alone:
+                        cursor.execute("RELEASE call")
                 if self._catch_up_due(len(batch)):
                     self._catch_up(cursor)
                 dbapi.commit()

@@ -1,11 +1,12 @@
 """Benchmark: minapi's gateway against a bare Flask insert, each at its best, same processes, same load.
 
     python bench/gateway.py [--db sqlite|postgres|both] [--seconds 8] [--connections 4,8,16,32] [--rounds 3]
-                            [--baseline-threads 1,4,8] [--gateway-threads 4,8]
+                            [--baseline-threads 1,4,8] [--gateway-threads 1,4,8]
 
 For each database it first picks each server's best configuration by measuring: the baseline
 (bench/baseline_app.py: parse the same JSON, one insert; or one select for GET) under gunicorn
-with `sync` workers (1) or `gthread` with N threads, and `minapi serve --threads N`; both with
+with `sync` workers (1) or `gthread` with N threads, and `minapi serve --threads N` (1 is sync
+workers there too); both with
 the same number of worker processes (BENCH_WORKERS, 2). The output says which won. Then it
 drives both with `wrk` (Debian package `wrk`) at each connection count, for POST (create a
 record) and GET one, and prints requests/s, p50 and p99 and the ratio gateway/baseline: each
@@ -278,7 +279,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved runs per figure; medians are shown")
     parser.add_argument("--baseline-threads", default="1,4,8",
                         help="the baseline's settings to try: 1 = sync workers, N = gthread with N threads")
-    parser.add_argument("--gateway-threads", default="4,8", help="minapi serve --threads settings to try")
+    parser.add_argument("--gateway-threads", default="1,4,8",
+                        help="minapi serve --threads settings to try (1 = sync workers)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         print("wrk is needed: apt-get install wrk", file=sys.stderr)

@@ -1,4 +1,5 @@
-"""`minapi serve` runs one job worker beside gunicorn, and stops it with itself; `--no-worker` runs none."""
+"""`minapi serve` runs one job worker beside gunicorn, and stops it with itself; `--no-worker` runs none.
+With `--threads 1` it serves with sync workers, each writing its own data-plane calls."""
 
 import os
 import signal
@@ -81,3 +82,67 @@ def test_serve_logs_each_request_unless_told_not_to(app, tmp_path, flag):
             assert proc.wait(30) == 0
     logged = "GET /api/v1/help " in out.read_text()
     assert logged is (flag is None)
+
+
+@pytest.mark.slow
+def test_sync_workers_keep_every_call_and_undo_a_failed_one_alone(app, client):
+    """`--threads 1`: two sync worker processes write their calls themselves (on SQLite, without the
+    group's thread), taking the writer slot in turn; every acknowledged call is kept, counted and
+    logged, and a call whose writes fail is undone alone."""
+    import json
+    import threading
+    import urllib.error
+    import urllib.request
+
+    from sqlalchemy import text
+
+    from tests.app.gateway.test_atomicity import DROP, FAIL_LOG_INSERTS, counts, run_sql
+    from tests.conftest import ON_POSTGRES
+    from tests.gateway_helpers import make_owner
+
+    ep = make_owner(client).create_endpoint()
+    port = free_port()
+    args = [minapi_exe(), "serve", "--port", str(port), "--workers", "2", "--threads", "1", "--no-worker"]
+    proc = subprocess.Popen(args, env=worker_env(app), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def post(item):
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/data/{ep.slug}", method="POST",
+                                     data=json.dumps({"item": item}).encode(),
+                                     headers={"Authorization": f"Bearer {ep.sandbox}",
+                                              "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return resp.status, json.loads(resp.read())
+        except urllib.error.HTTPError as err:
+            return err.code, json.loads(err.read())
+
+    answers = []
+    try:
+        wait_for_port(port, proc)
+        threads = [threading.Thread(target=lambda n=n: answers.extend(post(f"item {n}.{i}") for i in range(10)))
+                   for n in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        before = counts(app)
+        dialect = "postgresql" if ON_POSTGRES else "sqlite"
+        run_sql(app, FAIL_LOG_INSERTS[dialect])
+        try:
+            failed = post("lost")
+        finally:
+            run_sql(app, DROP[dialect])
+        assert failed[0] == 500 and failed[1]["error"]["code"] == "internal_error"
+        assert counts(app) == before
+        assert post("after")[0] == 201
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+    assert [status for status, _ in answers] == [201] * 60
+    with app.app_context():
+        items = db.session.execute(text("SELECT data FROM records")).scalars().all()
+        logged = db.session.execute(text("SELECT count(*) FROM call_logs WHERE status_code = 201")).scalar()
+        charged = db.session.execute(text("SELECT COALESCE(SUM(calls), 0) FROM usage_cycles")).scalar()
+    stored = {(json.loads(i) if isinstance(i, str) else i)["item"] for i in items}
+    assert {body["data"]["item"] for _, body in answers} | {"after"} <= stored
+    assert logged == 61 and charged == 61

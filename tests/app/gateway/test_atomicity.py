@@ -19,6 +19,20 @@ DROP = {"sqlite": ["DROP TRIGGER fail_call_logs"],
         "postgresql": ["DROP TRIGGER fail_call_logs ON call_logs", "DROP FUNCTION fail_call_logs()"]}
 
 
+@pytest.fixture(autouse=True, params=["group thread", "inline"])
+def group_commit_mode(request, app):
+    """On SQLite, each test runs with the group's writing thread and with the caller writing its own
+    call (`inline`, as under `minapi serve --threads 1`); PostgreSQL has no group commit."""
+    from app.writer import group_commit_for
+
+    group = group_commit_for(app)
+    if group is None and request.param == "inline":
+        pytest.skip("PostgreSQL writes each call in its own transaction: there is no group commit")
+    if group is not None:
+        group.inline = request.param == "inline"
+    yield request.param
+
+
 def counts(app):
     with app.app_context():
         return {t: db.session.execute(text(f"SELECT count(*) FROM {t}")).scalar()
