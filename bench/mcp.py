@@ -1,6 +1,7 @@
 """Benchmark: minapi's MCP server against the `mcp` SDK's own server, same workers, same load.
 
     python bench/mcp.py [--db sqlite|postgres] [--seconds 8] [--connections 8] [--rounds 3] [--workers 2]
+                        [--threads 8]
 
 Starts `minapi serve --workers N --no-worker` and, beside it, the SDK's `MCPServer` with one tool
 (`help`, returning what minapi's `help` returns; bench/mcp_sdk_app.py) under `uvicorn --workers N`,
@@ -135,6 +136,8 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8,
+                        help="minapi serve --threads (1: gunicorn's sync workers)")
     parser.add_argument("--only", default="tools/call,initialize,tools/list")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -143,12 +146,13 @@ def main() -> int:
     workdir = tempfile.mkdtemp(prefix="minapi-bench-mcp-")
     procs = []
     try:
-        ours, minapi_url, key = start_minapi(args.db, workdir, args.workers)
+        ours, minapi_url, key = start_minapi(args.db, workdir, args.workers, args.threads)
         procs.append(ours)
         theirs, sdk_url = start_sdk(args.workers)
         procs.append(theirs)
         same_answer(minapi_url, key, sdk_url)
-        print(f"{args.workers} workers each (minapi: gunicorn gthread; SDK: uvicorn); wrk 2 threads, "
+        worker = "sync" if args.threads == 1 else f"gthread x{args.threads}"
+        print(f"{args.workers} workers each (minapi: gunicorn {worker}; SDK: uvicorn); wrk 2 threads, "
               f"{args.connections} connections, {args.seconds}s per run, {args.rounds} rounds alternating "
               f"(medians); database {args.db}; {os.cpu_count()} CPUs; load {os.getloadavg()[0]:.1f}", flush=True)
         results = {}
