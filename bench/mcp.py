@@ -12,7 +12,9 @@ requests, rounds alternating between the two servers, and each figure is the med
 - `tools/list` (minapi lists every tool it has, the SDK server one: shown, not a target).
 Each run also reports the servers' CPU time per request (from /proc: the process and its
 workers), which the other programs on a shared machine disturb less than requests/s.
-Target, on `tools/call`: minapi >= 0.8 x the SDK server's requests/s and minapi p99 <= 50 ms.
+Target, on `tools/call`: minapi >= 0.8 x the SDK server's requests/s, and >= 0.8 x in CPU time
+per request (SDK's / minapi's: robust to the SDK server's worker imbalance, see the end), and
+minapi p99 <= 50 ms.
 It prints the ratio last and exits 1 when a target is missed. Run by hand, not in CI.
 """
 
@@ -184,9 +186,15 @@ def main() -> int:
     if "tools/call" not in results:
         return 0
     s, m, ratio = results["tools/call"]
-    ok = ratio >= 0.8 and m["p99_ms"] <= 50 and not m["errors"]
+    # Under uvicorn the SDK server's workers share one listening socket, and some runs one of them
+    # takes all of wrk's keep-alive connections: those run at half its rate, and a median of three
+    # can land there. Its CPU time per request does not move with that, so the ratio of CPU times
+    # (which is the ratio of requests/s once the machine's processors are saturated) must be met too.
+    cpu_ratio = s["cpu_ms"] / m["cpu_ms"] if m["cpu_ms"] else 0.0
+    ok = ratio >= 0.8 and cpu_ratio >= 0.8 and m["p99_ms"] <= 50 and not m["errors"]
     print(f"\ntools/call at {args.connections} connections: minapi p99 {m['p99_ms']:.1f} ms (target <= 50), "
-          f"ratio minapi/SDK {ratio:.2f} (target >= 0.80) -> {'MET' if ok else 'NOT MET'}")
+          f"ratio minapi/SDK {ratio:.2f} in requests/s and {cpu_ratio:.2f} in CPU time per request "
+          f"(target >= 0.80 for both) -> {'MET' if ok else 'NOT MET'}")
     return 0 if ok else 1
 
 
