@@ -45,9 +45,10 @@ def _moment(value) -> datetime | None:
     return moment.replace(tzinfo=timezone.utc)
 
 
-def headroom(account_id: str) -> dict | None:
-    """The quota figure for `_meta["minapi/quota"]`; None when the account is gone."""
-    conn = Conn.of_session()
+def headroom(account_id: str, conn: Conn | None = None) -> dict | None:
+    """The quota figure for `_meta["minapi/quota"]`; None when the account is gone. Read on `conn`
+    (the session's transaction when not given)."""
+    conn = conn or Conn.of_session()
     row = conn.one(HEADROOM, {"account_id": account_id})
     if row is None:
         return None
