@@ -13,8 +13,8 @@ each inside its own savepoint, and commits them together. A call is answered onl
 that commit, so nothing acknowledged can be lost; a call whose writes fail is rolled back to
 its savepoint alone. One commit then serves many calls. A process that serves one request at
 a time (gunicorn's sync workers, `minapi serve --threads 1`) has no calls to group: there the
-calling thread writes its own call the same way (`inline`), without the hand-over. Every `CATCH_UP_CALLS` calls or
-`CATCH_UP_SECONDS`, the group also indexes the rows waiting for the full-text index
+calling thread writes its own call the same way (`inline`), without the hand-over. Every
+`CATCH_UP_CALLS` calls or `CATCH_UP_SECONDS`, the group also indexes the rows waiting for the full-text index
 (`app.search.catch_up_sql`), so searches seldom have to. While it runs, a second thread
 copies the committed WAL back into the database file every `CHECKPOINT_SECONDS` (a PASSIVE
 checkpoint, which waits for no reader or writer); otherwise SQLite would do it inside the
@@ -134,7 +134,8 @@ class GroupCommit:
         autocheckpoint = dbapi.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
         dbapi.execute("PRAGMA wal_autocheckpoint=0")  # the checkpoint thread does it, out of the slot
         stopped = threading.Event()
-        threading.Thread(target=self._checkpoint, args=(stopped,), name="minapi-checkpoint", daemon=True).start()
+        threading.Thread(target=self._checkpoint, args=(lambda: stopped.wait(CHECKPOINT_SECONDS),),
+                         name="minapi-checkpoint", daemon=True).start()
         try:
             while (batch := self._next_batch()) is not None:
                 try:
@@ -159,7 +160,7 @@ class GroupCommit:
             self.last_call = time.monotonic()
             if not self.checkpointing:  # stopped after IDLE_EXIT seconds without calls
                 self.checkpointing = True
-                threading.Thread(target=self._checkpoint, args=(None,), name="minapi-checkpoint",
+                threading.Thread(target=self._checkpoint, args=(self._inline_idle,), name="minapi-checkpoint",
                                  daemon=True).start()
             self._write(dbapi, [pending])
         if pending.error is not None:
@@ -177,15 +178,15 @@ class GroupCommit:
             self.checkpointing = False
         return self.inline_db[2]
 
-    def _checkpoint(self, stopped: threading.Event | None) -> None:
-        """Until `stopped` (inline: until IDLE_EXIT seconds without a call), copy the committed WAL
-        frames into the database every CHECKPOINT_SECONDS, holding no writer slot (see the module doc)."""
+    def _checkpoint(self, done) -> None:
+        """Copy the committed WAL frames into the database every CHECKPOINT_SECONDS, holding no writer
+        slot (see the module doc), until `done()` (which waits those seconds) says to stop."""
         from app.extensions import db
 
         with self.app.app_context():
             pooled = db.engine.raw_connection()
         try:
-            while not (stopped.wait(CHECKPOINT_SECONDS) if stopped is not None else self._inline_idle()):
+            while not done():
                 try:
                     pooled.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                 except Exception:  # e.g. a full disk: the WAL keeps the data; try again next time
@@ -194,6 +195,7 @@ class GroupCommit:
             pooled.close()
 
     def _inline_idle(self) -> bool:
+        """The inline writer's `done` for its checkpoint thread: true after IDLE_EXIT seconds without a call."""
         time.sleep(CHECKPOINT_SECONDS)
         with self.inline_lock:
             if time.monotonic() - self.last_call < IDLE_EXIT:

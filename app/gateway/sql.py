@@ -254,10 +254,11 @@ _CONFIG = {"sandbox": "e.sandbox_config", "production": "e.production_config"}
 _HASH = {"sandbox": "k.test_hash", "production": "k.live_hash"}
 # A call naming a record (GET one, PUT, DELETE) reads it in the same statement, by its id alone
 # (see RECORD_BY_ID): one round trip fewer. It is used only once the call has been admitted.
-_RECORD_JOIN = (", " + ", ".join(f"r.{c}" for c in RECORD_FIELDS), " LEFT JOIN records r ON r.id = :record_id")
+_RECORD_COLUMNS = "".join(f", r.{c}" for c in RECORD_FIELDS)
+_RECORD_JOIN = " LEFT JOIN records r ON r.id = :record_id"
 KEY_BY_HASH = {(env, with_record): Raw(f"SELECT {_SELECT}, CAST({_CONFIG[env]} AS TEXT), {_CYCLE_CALLS}"
-                                       f"{_RECORD_JOIN[0] if with_record else ''}{_FROM}"
-                                       f"{_RECORD_JOIN[1] if with_record else ''} WHERE {_HASH[env]} = :h")
+                                       f"{_RECORD_COLUMNS if with_record else ''}{_FROM}"
+                                       f"{_RECORD_JOIN if with_record else ''} WHERE {_HASH[env]} = :h")
                for env in _CONFIG for with_record in (False, True)}
 
 
