@@ -16,7 +16,7 @@ from app.auth.models import McpKey
 from app.db import utcnow
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
-from app.gateway.sql import Conn, Raw, read_datetime
+from app.gateway.sql import Raw, read_datetime, read_one
 from app.security import display_prefix, hash_secret, mint
 
 KEY_PREFIX = "tm_mcp_"
@@ -70,8 +70,8 @@ def delete(account_id: str, key_id: str) -> None:
     db.session.flush()
 
 
-# On the session's DB-API connection, like the gateway's key lookup: every MCP request makes it, and
-# SQLAlchemy's execution machinery costs more than the indexed select itself.
+# On the serving thread's own connection (`read_one`), like the gateway's key lookup: every MCP
+# request makes it, and SQLAlchemy's execution machinery costs more than the indexed select itself.
 _BY_HASH = Raw("SELECT id, account_id, scopes, label, last_used_at FROM mcp_keys WHERE key_hash = :key_hash")
 
 
@@ -79,7 +79,7 @@ def resolve(secret: str) -> Actor | None:
     """The Actor for a presented `tm_mcp_` key, or None if it is not one of ours."""
     if not secret.startswith(KEY_PREFIX) or len(secret) > 200:
         return None
-    key = Conn.of_session().one(_BY_HASH, {"key_hash": hash_secret(secret)})
+    key = read_one(_BY_HASH, {"key_hash": hash_secret(secret)})
     if key is None:
         return None
     key_id, account_id, scopes, label, last_used_at = key

@@ -19,9 +19,11 @@ import os
 import random
 import re
 import threading
+import weakref
 from datetime import date, datetime, timezone
 from types import SimpleNamespace
 
+from flask import current_app, has_app_context
 from sqlalchemy import event
 
 from app.extensions import db
@@ -115,41 +117,84 @@ class ThreadConnections:
     A call needs no transaction for its reads, and its writes are one statement on PostgreSQL
     (atomic on its own) and go through the group commit on SQLite, so a thread's connection can
     stay checked out: no pool checkout, ping, BEGIN or COMMIT per call. A connection found broken
-    is replaced; disposing of the engine (a forked worker, the end of a test) forgets them all.
+    is replaced; one whose thread ends is closed (a server that starts a thread per request
+    opens one per request, and leaves none behind); disposing of the engine (a forked worker,
+    the end of a test) closes them all.
     """
 
     def __init__(self, engine):
         self.engine = engine
         self.local = threading.local()
-        self.opened: list = []  # every connection made, to close them on dispose
+        self.opened: weakref.WeakSet = weakref.WeakSet()  # every thread's `_Kept`, to close them on dispose
         self.lock = threading.Lock()
         event.listen(engine, "engine_disposed", self._forget)
 
     def get(self) -> Conn:
-        conn = getattr(self.local, "conn", None)
-        if conn is None or conn.pid != os.getpid() or broken(conn.dbapi):
-            conn = self.local.conn = self._open()
-        return conn
+        kept = getattr(self.local, "kept", None)
+        if kept is None or kept.conn.pid != os.getpid() or broken(kept.conn.dbapi):
+            kept = self.local.kept = self._open()
+        return kept.conn
 
-    def _open(self) -> Conn:
+    def _open(self) -> _Kept:
         pooled = self.engine.raw_connection()
         dbapi = pooled.driver_connection
         pooled.detach()  # ours for the thread's life, not the pool's
         if self.engine.dialect.name == "postgresql":
             dbapi.autocommit = True
         with self.lock:
-            self.opened.append((os.getpid(), dbapi))
-            shard = _shard({})
-        return Conn(pooled, dbapi, self.engine.dialect.name, shard)
+            kept = _Kept(Conn(pooled, dbapi, self.engine.dialect.name, _shard({})))
+            self.opened.add(kept)
+        return kept
 
     def _forget(self, *_):
         with self.lock:
-            opened, self.opened = self.opened, []
+            opened, self.opened = list(self.opened), weakref.WeakSet()
         self.local = threading.local()
-        for pid, dbapi in opened:
-            if pid == os.getpid():  # a forked worker leaves its parent's alone
-                with contextlib.suppress(Exception):
-                    dbapi.close()
+        for kept in opened:
+            kept.close()
+
+
+class _Kept:
+    """A serving thread's connection, closed when the thread ends (its thread-local value goes)."""
+
+    __slots__ = ("conn", "close", "__weakref__")
+
+    def __init__(self, conn: Conn):
+        self.conn = conn
+        self.close = weakref.finalize(self, _close, conn.dbapi, conn.pid)
+
+
+def _close(dbapi, pid: int) -> None:
+    if pid == os.getpid():  # a forked worker leaves its parent's alone
+        with contextlib.suppress(Exception):
+            dbapi.close()
+
+
+_serving = threading.local()
+
+
+def serving_thread() -> None:
+    """Note that the calling thread serves HTTP requests (the app's WSGI entry calls it on each
+    one). Only such a thread keeps a connection of its own (`read_one`); anyio's worker threads,
+    jobs and the CLI use the session's, from the pool."""
+    _serving.yes = True
+
+
+def read_one(raw: Raw, params: dict):
+    """The first row of a small read outside any transaction of the caller's (a credential, the
+    AI controls, the quota headroom): on a serving thread, on its own autocommit connection, so a
+    request that writes nothing makes no pool checkout, ping, BEGIN or COMMIT; elsewhere, in the
+    session's transaction. A kept connection the server has dropped is replaced, once."""
+    if not (getattr(_serving, "yes", False) and has_app_context()):
+        return Conn.of_session().one(raw, params)
+    connections = current_app.extensions["minapi.data_connections"]
+    conn = connections.get()
+    try:
+        return conn.one(raw, params)
+    except Exception:
+        if not broken(conn.dbapi):
+            raise
+    return connections.get().one(raw, params)
 
 
 def broken(dbapi) -> bool:

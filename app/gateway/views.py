@@ -54,6 +54,7 @@ class DataPlane:
         self.flask_wsgi = flask_wsgi
 
     def __call__(self, environ, start_response):
+        sql.serving_thread()  # this thread may keep a connection for small reads (sql.read_one)
         found = route(environ.get("PATH_INFO", ""))
         if found is None:
             return self.flask_wsgi(environ, start_response)

@@ -17,7 +17,7 @@ from sqlalchemy import delete, select
 from app.db import utcnow
 from app.errors import Forbidden, ValidationFailed
 from app.extensions import db
-from app.gateway.sql import Conn, Raw
+from app.gateway.sql import Raw, read_one
 from app.safety.models import FREEZE, POLICY, AiControl
 
 READ, READ_WRITE = "read", "read_write"
@@ -62,26 +62,18 @@ class Policy:
 
 # -- reading -------------------------------------------------------------------------------
 
-# On the DB-API connection, like the gateway's hot path: the runner reads this before every call
-# of an AI credential, and SQLAlchemy's machinery would cost several times the query (bench/activity.py).
-LOAD = Raw("SELECT kind, policy FROM ai_controls WHERE subject IN (:account_id, :credential_id) "
-           "AND account_id = :account_id")
+# One row, on the serving thread's own connection (`read_one`), like the gateway's hot path: the
+# runner reads this before every call of an AI credential, and SQLAlchemy's machinery would cost
+# several times the query (bench/activity.py).
+LOAD = Raw(f"SELECT MAX(CASE WHEN kind = '{FREEZE}' THEN 1 ELSE 0 END), "
+           f"MAX(CASE WHEN kind = '{POLICY}' THEN policy END) FROM ai_controls "
+           "WHERE subject IN (:account_id, :credential_id) AND account_id = :account_id")
 
 
 def load(account_id: str, credential_id: str | None) -> tuple[bool, Policy | None]:
     """(frozen, policy) in one query; policy is None when the credential was never narrowed."""
-    frozen, policy = False, None
-    cursor = Conn.of_session().run(LOAD, {"account_id": account_id, "credential_id": credential_id or account_id})
-    try:
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    for kind, raw in rows:
-        if kind == FREEZE:
-            frozen = True
-        elif kind == POLICY:
-            policy = Policy.from_json(raw)
-    return frozen, policy
+    frozen, raw = read_one(LOAD, {"account_id": account_id, "credential_id": credential_id or account_id})
+    return bool(frozen), (Policy.from_json(raw) if raw is not None else None)
 
 
 FROZEN = Raw(f"SELECT 1 FROM ai_controls WHERE subject = :account_id AND kind = '{FREEZE}'")
@@ -92,7 +84,7 @@ def is_frozen(account_id: str) -> bool:
     known = g.get("minapi_frozen") if has_app_context() else None
     if known is not None and known[0] == account_id:
         return known[1]
-    return Conn.of_session().one(FROZEN, {"account_id": account_id}) is not None
+    return read_one(FROZEN, {"account_id": account_id}) is not None
 
 
 def policy_of(account_id: str, credential_id: str) -> Policy:

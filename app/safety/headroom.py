@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.gateway.sql import Conn, Raw
+from app.gateway.sql import Raw, read_one
 from app.gateway.models import UsageCycle
 from app.gateway.usage import cycle_bounds
 
@@ -45,15 +45,14 @@ def _moment(value) -> datetime | None:
     return moment.replace(tzinfo=timezone.utc)
 
 
-def headroom(account_id: str, conn: Conn | None = None) -> dict | None:
-    """The quota figure for `_meta["minapi/quota"]`; None when the account is gone. Read on `conn`
-    (the session's transaction when not given)."""
-    conn = conn or Conn.of_session()
-    row = conn.one(HEADROOM, {"account_id": account_id})
+def headroom(account_id: str) -> dict | None:
+    """The quota figure for `_meta["minapi/quota"]`; None when the account is gone. Read after the
+    action's commit, on the serving thread's own connection (`read_one`)."""
+    row = read_one(HEADROOM, {"account_id": account_id})
     if row is None:
         return None
     plan, started, created, last_cycle, calls = row
     limit = current_app.config["PLANS"][plan]["calls"]
     start, end = cycle_bounds(_moment(started) or _moment(created))
-    used = int(calls) if last_cycle == conn.time(start) else 0  # no call counted in this cycle yet
+    used = int(calls) if _moment(last_cycle) == start else 0  # no call counted in this cycle yet
     return {"used": used, "limit": limit, "remaining": max(0, limit - used), "cycle_ends": end.isoformat()}

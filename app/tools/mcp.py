@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 import anyio
 from a2wsgi import ASGIMiddleware
 from a2wsgi.asgi import ASGIResponder, build_scope
-from flask import Flask, current_app
+from flask import Flask
 from mcp.server import Server, ServerRequestContext
 from mcp.server.request_state import RequestStateBoundary, RequestStateSecurity
 from mcp.server.transport_security import TransportSecuritySettings
@@ -113,16 +113,10 @@ def error_result(err: AppError) -> CallToolResult:
 
 
 def with_quota(res: CallToolResult, account_id: str) -> CallToolResult:
-    """Every result, errors too, carries `_meta["minapi/quota"]`: the plan's headroom (SPEC §10).
-
-    Read after the action's commit. On a serving thread it is read on that thread's own
-    autocommit connection (`sql.ThreadConnections`, as the data plane's calls are), so it needs
-    no pool checkout, ping or transaction of its own; a bridge worker thread uses the session."""
+    """Every result, errors too, carries `_meta["minapi/quota"]`: the plan's headroom (SPEC §10),
+    read after the action's commit."""
     try:
-        if getattr(_lane, "direct", False):
-            quota = headroom(account_id, current_app.extensions["minapi.data_connections"].get())
-        else:
-            quota = headroom(account_id)
+        quota = headroom(account_id)
     except Exception:  # the figure is a courtesy: never let it cost the caller their answer
         log.exception("quota headroom failed")
         db.session.rollback()
