@@ -123,13 +123,17 @@ def decide_on_a_live_connection(app, new_call) -> tuple:
 def save(app, conn, outcome, alert: bool = False) -> None:
     """Save the call's writes: a read's (unless it raises an `alert`) into the read log, to be
     written moments later; any other's committed now, through the group commit on SQLite, in
-    this request's own transaction on PostgreSQL."""
+    this request's own transaction on PostgreSQL, after the reads waiting in this process (so
+    that the logs' order, by sequence number, is the order of this process's calls)."""
     if outcome.call is None:
         return  # refused before it reached an endpoint: nothing to log
     reads = app.extensions.get("minapi.read_log")
-    if reads is not None and not alert and read_log.may_wait(outcome.call):
-        reads.put(outcome.call.writes)
-        return
+    if reads is not None:
+        if not alert and read_log.may_wait(outcome.call):
+            reads.put(outcome.call.writes)
+            return
+        if reads.items:
+            reads.flush_or_log()
     group = group_commit_for(app)
     if group is not None:
         group.commit(outcome.call.writes)
