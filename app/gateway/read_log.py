@@ -22,10 +22,14 @@ What it promises:
   most `FLUSH_SECONDS` of them; a normal stop (gunicorn's SIGTERM, exit) writes them first.
   A read the database refuses alone is dropped and logged (`app.deferred`); the others of its
   batch are written.
-- Not deferred, written before the answer as before: a read that raises an alert (its log is
-  what the alert points to) or that marks the sandbox as having succeeded (a deploy may
-  follow at once), and the api_call tools' calls (`calls.handle`, in their action's own
-  transaction). A SQLite database in memory (one per connection) writes every call at once.
+- Not deferred, written before the answer as before: a failed read whose endpoint wants an
+  alert for it (the alert's job reads its log), a read that marks the sandbox as having
+  succeeded (a deploy may follow at once), and the api_call tools' calls (`calls.handle`, in
+  their action's own transaction). A SQLite database in memory (one per connection) writes
+  every call at once. A usage alert a waiting read raises is queued at once, as before.
+- Order: the logs are listed by sequence number. A write, before its own commit, writes the
+  reads waiting in its process, so one process's calls keep their order; across processes a
+  read may be listed after calls made up to the lag after it.
 
 On SQLite a batch goes through the group commit's `_write` on the calling thread
 (`GroupCommit.write_here`): inside the writer slot, each call in its own savepoint, so a call
@@ -39,6 +43,7 @@ from __future__ import annotations
 
 from app.deferred import Deferred
 from app.gateway import sql
+from app.gateway.calls import failed_call_alert_wanted
 
 READS = ("get", "list", "search")
 # The counter upserts, last in a batch and sorted by the row they update (see the module doc).
@@ -46,10 +51,11 @@ LOCK_ORDER = ((sql.ADD_DAILY, ("endpoint_id", "environment", "key_id", "day", "s
               (sql.ADD_CYCLE, ("account_id", "cycle_start", "shard")))
 
 
-def may_wait(call) -> bool:
-    """Whether a call's writes may be written after its answer (see the module doc); the caller
-    knows it raises no alert."""
-    return call.action in READS and sql.MARK_SANDBOX_SUCCEEDED not in call.writes.statements
+def may_wait(outcome) -> bool:
+    """Whether a logged call's writes may be written after its answer (see the module doc)."""
+    call = outcome.call
+    return (call.action in READS and sql.MARK_SANDBOX_SUCCEEDED not in call.writes.statements
+            and not failed_call_alert_wanted(call, outcome))
 
 
 def charge_of(params: dict) -> tuple | None:

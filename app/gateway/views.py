@@ -86,9 +86,8 @@ def serve(app, request: Request, kind: str, slug: str, record_id: str | None, *,
 
     try:
         conn, outcome = decide_on_a_live_connection(app, new_call)
-        alert = wants_follow_up(outcome)
-        save(app, conn, outcome, alert)
-        if alert:  # alerts, rarely: after the call's own commit
+        save(app, conn, outcome)
+        if wants_follow_up(outcome):  # alerts, rarely: after the call's own commit (or, for a read, put)
             with slot_for(app):
                 follow_up(outcome)
                 db.session.commit()
@@ -120,8 +119,8 @@ def decide_on_a_live_connection(app, new_call) -> tuple:
     return conn, decide(new_call(), conn)
 
 
-def save(app, conn, outcome, alert: bool = False) -> None:
-    """Save the call's writes: a read's (unless it raises an `alert`) into the read log, to be
+def save(app, conn, outcome) -> None:
+    """Save the call's writes: a read's (mostly: `read_log.may_wait`) into the read log, to be
     written moments later; any other's committed now, through the group commit on SQLite, in
     this request's own transaction on PostgreSQL, after the reads waiting in this process (so
     that the logs' order, by sequence number, is the order of this process's calls)."""
@@ -129,7 +128,7 @@ def save(app, conn, outcome, alert: bool = False) -> None:
         return  # refused before it reached an endpoint: nothing to log
     reads = app.extensions.get("minapi.read_log")
     if reads is not None:
-        if not alert and read_log.may_wait(outcome.call):
+        if read_log.may_wait(outcome):
             reads.put(outcome.call.writes)
             return
         if reads.items:
