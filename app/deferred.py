@@ -90,9 +90,14 @@ class Deferred:
         if full:
             self.full.set()
 
+    def unwritten(self) -> bool:
+        """Whether items wait, or are being written (a `flush` would wait for them). Cheap."""
+        return bool(self.items) or self.flushing.locked()
+
     def flush(self) -> None:
-        """Write the waiting items now. Raises when none could be written (they are kept)."""
-        if not self.items:  # nothing waits: no lock taken
+        """Write the waiting items now, and wait for those another thread is writing. Raises when
+        none could be written (they are kept)."""
+        if not self.unwritten():  # no lock taken
             return
         with self.flushing:
             with self.lock:

@@ -65,8 +65,8 @@ def check_quota(conn: sql.Conn, account, cycle_start: datetime) -> tuple[int, in
     cycle's calls (`sql.find_key`: the cycle it was last charged in is still current), that
     count is used; else they are counted here, and the cycle remembered for the key's next call.
     This process's reads not yet written are added: read before the database's count (or, for
-    the lookup's count, with no batch written since it, `reads_written`), so that a read is
-    never in neither."""
+    the lookup's count, with no batch written since it, `reads_written`), so that no read is
+    left out of both."""
     plan = plan_of(account)
     stored = conn.time(cycle_start)
     reads = waiting_reads()

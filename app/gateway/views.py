@@ -60,7 +60,7 @@ class DataPlane:
     def __call__(self, environ, start_response):
         found = route(environ.get("PATH_INFO", ""))
         if found is None:
-            if self.reads is not None and self.reads.items:  # logs, usage, stats: as of now
+            if self.reads is not None and self.reads.unwritten():  # logs, usage, stats: as of now
                 self.reads.flush_or_log()
             return self.flask_wsgi(environ, start_response)
         started = time.perf_counter()
@@ -131,7 +131,7 @@ def save(app, conn, outcome) -> None:
         if read_log.may_wait(outcome):
             reads.put(outcome.call.writes)
             return
-        if reads.items:
+        if reads.unwritten():
             reads.flush_or_log()
     group = group_commit_for(app)
     if group is not None:
