@@ -1,6 +1,9 @@
 """Running the app for real: migrations, then gunicorn with the app preloaded, and one job worker.
 
-The worker is a separate `minapi worker` process started by gunicorn's master once it is
+A web worker that stops (SIGTERM, a restart) writes the data-plane reads and activity rows
+still waiting in it (`app.deferred`) on its way out.
+
+The job worker is a separate `minapi worker` process started by gunicorn's master once it is
 ready, restarted if it exits on its own, and stopped (SIGTERM: the current job finishes)
 when the master stops. On Linux it is also told to stop if the master dies outright.
 """
@@ -81,7 +84,7 @@ def run_gunicorn(app: Flask, *, host: str, port: int, workers: int, threads: int
                  with_worker: bool = True, access_log: bool = True) -> None:
     from gunicorn.app.base import BaseApplication
 
-    from app import metrics
+    from app import deferred, metrics
     from app.extensions import db
     from app.writer import group_commit_for
 
@@ -106,6 +109,8 @@ def run_gunicorn(app: Flask, *, host: str, port: int, workers: int, threads: int
                 "graceful_timeout": 20,
                 "accesslog": "-" if access_log else None,
                 "post_fork": _post_fork,
+                # A worker's last step: the reads and activity rows still waiting in it are written.
+                "worker_exit": lambda server, worker: deferred.flush_all(),
                 "child_exit": lambda server, worker: metrics.process_exited(worker.pid),
             }
             if job_worker is not None:

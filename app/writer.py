@@ -13,7 +13,10 @@ each inside its own savepoint, and commits them together. A call is answered onl
 that commit, so nothing acknowledged can be lost; a call whose writes fail is rolled back to
 its savepoint alone. One commit then serves many calls. A process that serves one request at
 a time (gunicorn's sync workers, `minapi serve --threads 1`) has no calls to group: there the
-calling thread writes its own call the same way (`inline`), without the hand-over. Every
+calling thread writes its own call the same way (`inline`), without the hand-over. Data-plane
+reads are not answered after a commit: their call logs and counters wait in the process and
+are written in batches by the read log's thread (`app.gateway.read_log`), through the same
+`_write` on the inline writer's connection (`write_here`), inside the same writer slot. Every
 `CATCH_UP_CALLS` calls or `CATCH_UP_SECONDS`, the group also indexes the rows waiting for the full-text index
 (`app.search.catch_up_sql`), so searches seldom have to. While it runs, a second thread
 copies the committed WAL back into the database file every `CHECKPOINT_SECONDS` (a PASSIVE
@@ -112,7 +115,9 @@ class GroupCommit:
         """Write `writes` (an `app.gateway.sql.Writes`) and return once they are committed; raises
         what writing them raised, after rolling them back."""
         if self.inline:
-            self._commit_inline(writes)
+            [error] = self.write_here([writes])
+            if error is not None:
+                raise error
             return
         pending = _Pending(writes)
         with self.start_lock:  # a thread that is stopping for idleness checks the queue under it
@@ -152,9 +157,12 @@ class GroupCommit:
                 dbapi.execute(f"PRAGMA wal_autocheckpoint={int(autocheckpoint)}")
             pooled.close()
 
-    def _commit_inline(self, writes) -> None:
-        """`commit` on the calling thread: its call is the group (see the module doc)."""
-        pending = _Pending(writes)
+    def write_here(self, writes: list) -> list[BaseException | None]:
+        """Write each of `writes` (`app.gateway.sql.Writes`) on the calling thread, in groups of
+        MAX_BATCH, each call in its own savepoint; return each call's error (None: committed).
+        The inline writer's `commit` (its call is the group, see the module doc) and the data
+        plane's read log (`app.gateway.read_log`), on the inline writer's connection."""
+        batch = [_Pending(w) for w in writes]
         with self.inline_lock:
             dbapi = self._inline_connection()
             self.last_call = time.monotonic()
@@ -162,9 +170,9 @@ class GroupCommit:
                 self.checkpointing = True
                 threading.Thread(target=self._checkpoint, args=(self._inline_idle,), name="minapi-checkpoint",
                                  daemon=True).start()
-            self._write(dbapi, [pending])
-        if pending.error is not None:
-            raise pending.error
+            for start in range(0, len(batch), MAX_BATCH):
+                self._write(dbapi, batch[start:start + MAX_BATCH])
+        return [pending.error for pending in batch]
 
     def _inline_connection(self):
         """The inline writer's own connection (one per process), the WAL left to the checkpoint thread."""

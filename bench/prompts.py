@@ -26,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
@@ -178,6 +179,7 @@ def seed(url: str, app, key: str, days: int, calls: int) -> Seeded:
                 day.calls += 1
                 day.failures += status >= 400
         if back:
+            logged(app, mark, day.calls)
             move_back(app, mark, back)
         seeded.days.append(day)
     return seeded
@@ -214,6 +216,24 @@ def last_log_seq(app) -> int:
 
     with app.app_context():
         return db.session.scalar(select(func.max(CallLog.seq))) or 0
+
+
+def logged(app, after_seq: int, calls: int, timeout: float = 10.0) -> None:
+    """Wait until the server has written the logs of the day's `calls` (every one reaches its
+    endpoint, so every one is logged): its workers write a read's log a moment after answering
+    it (app/gateway/read_log.py)."""
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.gateway.models import CallLog
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with app.app_context():
+            written = db.session.scalar(select(func.count()).select_from(CallLog).where(CallLog.seq > after_seq))
+        if written >= calls or time.monotonic() > deadline:
+            return
+        time.sleep(0.02)
 
 
 def move_back(app, after_seq: int, days: int) -> None:

@@ -3,11 +3,11 @@
 The runner calls `add` after a successful action and `refused` after a rollback. A write's
 row goes into the action's own transaction, so the change and its row commit together. A
 read changes nothing and a refused call's transaction was rolled back, so their rows have
-no transaction of their own to join: they wait in the process's `Trail`, whose thread writes
-what has gathered in one transaction at most `FLUSH_SECONDS` later, and any read of the trail
-in this process writes them first. A read then pays for no write transaction of its own, and
-on SQLite the other connections' page caches are not thrown away after every read
-(bench/activity.py measures both). Each row keeps the time of its call, and the trail is
+no transaction of their own to join: they wait in the process's `Trail` (an `app.deferred`
+batch), whose thread writes what has gathered in one transaction at most `FLUSH_SECONDS`
+later, and any read of the trail in this process writes them first. A read then pays for no
+write transaction of its own, and on SQLite the other connections' page caches are not
+thrown away after every read (bench/activity.py measures both). Each row keeps the time of its call, and the trail is
 ordered by that time, so a row written late still sits where its call was. Rows still
 waiting when a process is killed outright are lost; a process that stops normally writes
 them on its way out.
@@ -19,17 +19,13 @@ so an action that deletes the account is not undone by its own trail.
 
 from __future__ import annotations
 
-import atexit
 import json
 import logging
-import os
 import re
-import threading
-import time
-import weakref
 
 from flask import current_app, g, has_request_context, request
 from app.db import utcnow
+from app.deferred import Deferred
 from app.extensions import db
 from app.gateway.sql import Conn, Raw
 
@@ -213,68 +209,22 @@ def flush() -> None:
     """Write this process's waiting rows now: before the trail is read, so it shows every call."""
     trail = current_app.extensions.get("minapi.trail")
     if trail is not None:
-        try:
-            trail.flush()
-        except Exception:  # kept for the trail's thread to try again; the caller's call goes on
-            log.exception("could not write the activity trail")
+        trail.flush_or_log()  # a failure: kept for the trail's thread to try again; the caller's call goes on
 
 
-class Trail:
-    """The rows of reads and refusals waiting to be written, and the thread that writes them.
-
-    One per app and process (a forked worker starts afresh: its parent writes its own rows).
-    The thread sleeps until a row comes, waits `FLUSH_SECONDS` for others to join it, and
-    writes them all in one transaction, on SQLite inside the writer slot (`app.writer`) so it
-    queues with the data plane's group commit instead of colliding with it.
-    """
+class Trail(Deferred):
+    """The rows of reads and refusals waiting to be written, and the thread that writes them
+    (`app.deferred`: one transaction per batch, at most `FLUSH_SECONDS` after its first row),
+    on SQLite inside the writer slot (`app.writer`) so it queues with the data plane's group
+    commit instead of colliding with it. One per app and process."""
 
     FLUSH_SECONDS = 0.5  # at 50 ms, SQLite reads cost 6.5 % more (other connections' caches dropped)
-    KEEP_ON_FAILURE = 10_000  # rows kept for the next try when a write fails
+    NAME = "activity rows"
 
-    def __init__(self, app):
-        self.app = app
-        self.rows: list[dict] = []
-        self.lock = threading.Lock()
-        self.flushing = threading.Lock()
-        self.waiting = threading.Event()
-        self.pid: int | None = None
-        _TRAILS.add(self)
+    def describe(self, rows: list[dict]) -> str:
+        return f"{len(rows)} activity rows: {sorted({row['action'] for row in rows})}"
 
-    def put(self, row: dict) -> None:
-        with self.lock:
-            if self.pid != os.getpid():
-                self.rows, self.pid = [], os.getpid()
-                threading.Thread(target=_write_while, args=(weakref.ref(self),), name="minapi-activity",
-                                 daemon=True).start()
-            self.rows.append(row)
-        self.waiting.set()
-
-    def flush(self) -> None:
-        with self.flushing:
-            with self.lock:
-                rows, self.rows = self.rows, []
-            if not rows:
-                return
-            try:
-                self._write(rows)
-                return
-            except Exception:
-                log.exception("could not write %d activity rows at once; trying them one by one", len(rows))
-            failed = []
-            for row in rows:  # one row the database refuses must not hold up the others
-                try:
-                    self._write([row])
-                except Exception:
-                    failed.append(row)
-            if len(failed) == len(rows):  # nothing went in: the database, not a row; keep them for later
-                with self.lock:
-                    self.rows[:0] = rows[:self.KEEP_ON_FAILURE]
-                raise RuntimeError(f"could not write {len(rows)} activity rows")
-            if failed:
-                log.error("dropped %d activity rows the database refused: %s", len(failed),
-                          sorted({row["action"] for row in failed}))
-
-    def _write(self, rows: list[dict]) -> None:
+    def write(self, rows: list[dict]) -> list:
         from app.writer import slot_for
 
         with self.app.app_context(), slot_for(self.app), db.engine.connect() as connection:
@@ -290,41 +240,7 @@ class Trail:
                 raise
             finally:
                 cursor.close()
-
-
-_TRAILS: weakref.WeakSet = weakref.WeakSet()
-
-
-def _write_while(ref) -> None:
-    """The trail's thread: it holds the trail only while writing, and ends once the app is gone."""
-    while True:
-        trail = ref()
-        if trail is None:
-            return
-        waiting = trail.waiting
-        del trail
-        if not waiting.wait(5):
-            continue
-        time.sleep(Trail.FLUSH_SECONDS)
-        waiting.clear()
-        trail = ref()
-        if trail is None:
-            return
-        try:
-            trail.flush()
-        except Exception:
-            log.exception("could not write the activity trail; the rows are kept for the next try")
-        del trail
-
-
-@atexit.register
-def _flush_all() -> None:
-    for trail in list(_TRAILS):
-        if trail.pid == os.getpid():
-            try:
-                trail.flush()
-            except Exception:
-                log.exception("could not write the activity trail on the way out")
+        return []
 
 
 def install(app) -> None:

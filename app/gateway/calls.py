@@ -7,8 +7,10 @@ must, and gathers every write (the record, the call log, the usage counters, the
 job) without making any. `write` then makes them in the caller's transaction: the caller
 commits once, so either all of it is kept or none. Gathered this way, the writes go to
 PostgreSQL in one round trip, and on SQLite the HTTP edge hands them to `app.writer`'s
-group commit. Alerts the call raises (`follow_up`) are queued after it. `handle` does all of
-it in one transaction, for the api_call tools. Nothing here commits.
+group commit; a read's writes the HTTP edge hands to the read log instead, which writes
+them in a batch moments after the answer (`app.gateway.read_log`). Alerts the call raises
+(`follow_up`) are queued after it. `handle` does all of it in one transaction, for the
+api_call tools. Nothing here commits.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class Call:
     started: float = field(default_factory=time.perf_counter)
     # Filled in while deciding:
     conn: sql.Conn | None = None
+    action: str | None = None        # see `action_of`
     now: datetime | None = None
     record: object = None            # the named record, when the key's lookup read it (see `named_record`)
     record_read: bool = False
@@ -227,7 +230,7 @@ def decide(call: Call, conn: sql.Conn) -> Outcome:
                               status=403))
     account = call.account
     call.cycle_start = usage.cycle_bounds(account.cycle_started_at or account.created_at, call.now)[0]
-    action = action_of(call)
+    action = call.action = action_of(call)
     data, record_id = None, call.record_id
     try:
         admit(call)

@@ -67,11 +67,12 @@ def find(conn: sql.Conn, secret: str, record_id: str | None = None):
     if env is None or len(secret) > 200:
         return None
     digest = hash_secret(secret)
+    written = usage.reads_written()  # before the lookup counts the cycle's calls (see `usage.check_quota`)
     found = sql.find_key(conn, digest, env, usage.last_cycle(digest), record_id)
     if found is None:
         return None
     key, endpoint, account, record = found
-    account.key_digest = digest
+    account.key_digest, account.reads_written = digest, written
     return key, endpoint, account, env, record
 
 

@@ -2,9 +2,11 @@
 
 Served by `DataPlane`, a WSGI layer in front of Flask's dispatch, because a data-plane call
 needs none of Flask's per-request machinery (cookie sessions, CSRF, the limiter's hooks,
-templates): it parses the request with Werkzeug, decides the call, then commits the call's
-writes (on SQLite through `app.writer`'s group commit). Every other path goes on to Flask
-untouched.
+templates): it parses the request with Werkzeug, decides the call, then saves the call's
+writes. A write's are committed before the answer (on SQLite through `app.writer`'s group
+commit); a read's log and counters wait in the process's read log (`app.gateway.read_log`)
+and are written in a batch moments later. Every other path goes on to Flask untouched, once
+the reads waiting in this process are written, so that it sees them.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from werkzeug.wrappers import Request, Response
 from app.body import json_object, unstorable
 from app.errors import AppError
 from app.extensions import db
-from app.gateway import sql
+from app.gateway import read_log, sql
 from app.gateway.calls import MAX_BODY, Call, decide, follow_up, wants_follow_up, write
 from app.writer import group_commit_for, slot_for
 
@@ -47,16 +49,20 @@ def route(path: str) -> tuple[str, str, str | None] | None:
 
 
 class DataPlane:
-    """WSGI middleware: answers data-plane paths itself and hands every other request to `flask_wsgi`."""
+    """WSGI middleware: answers data-plane paths itself and hands every other request to `flask_wsgi`,
+    after writing the reads waiting in `reads` (None: every call is written before its answer)."""
 
-    def __init__(self, app, flask_wsgi):
+    def __init__(self, app, flask_wsgi, reads: read_log.ReadLog | None = None):
         self.app = app
         self.flask_wsgi = flask_wsgi
+        self.reads = reads
 
     def __call__(self, environ, start_response):
         sql.serving_thread()  # this thread may keep a connection for small reads (sql.read_one)
         found = route(environ.get("PATH_INFO", ""))
         if found is None:
+            if self.reads is not None and self.reads.unwritten():  # logs, usage, stats: as of now
+                self.reads.flush_or_log()
             return self.flask_wsgi(environ, start_response)
         started = time.perf_counter()
         request = DataRequest(environ)
@@ -82,7 +88,7 @@ def serve(app, request: Request, kind: str, slug: str, record_id: str | None, *,
     try:
         conn, outcome = decide_on_a_live_connection(app, new_call)
         save(app, conn, outcome)
-        if wants_follow_up(outcome):  # alerts, rarely: after the call's own commit
+        if wants_follow_up(outcome):  # alerts, rarely: after the call's own commit (or, for a read, put)
             with slot_for(app):
                 follow_up(outcome)
                 db.session.commit()
@@ -115,10 +121,19 @@ def decide_on_a_live_connection(app, new_call) -> tuple:
 
 
 def save(app, conn, outcome) -> None:
-    """Commit the call's writes: through the group commit on SQLite, in this request's own
-    transaction on PostgreSQL."""
+    """Save the call's writes: a read's (mostly: `read_log.may_wait`) into the read log, to be
+    written moments later; any other's committed now, through the group commit on SQLite, in
+    this request's own transaction on PostgreSQL, after the reads waiting in this process (so
+    that the logs' order, by sequence number, is the order of this process's calls)."""
     if outcome.call is None:
         return  # refused before it reached an endpoint: nothing to log
+    reads = app.extensions.get("minapi.read_log")
+    if reads is not None:
+        if read_log.may_wait(outcome):
+            reads.put(outcome.call.writes)
+            return
+        if reads.unwritten():
+            reads.flush_or_log()
     group = group_commit_for(app)
     if group is not None:
         group.commit(outcome.call.writes)
@@ -157,7 +172,7 @@ def webhook_headers(request: Request) -> dict | None:
 
 
 def install(app) -> None:
-    """Put the data plane in front of the app's dispatch, with its threads' connections."""
+    """Put the data plane in front of the app's dispatch, with its threads' connections and its read log."""
     with app.app_context():
         app.extensions["minapi.data_connections"] = sql.ThreadConnections(db.engine)
-    app.wsgi_app = DataPlane(app, app.wsgi_app)
+    app.wsgi_app = DataPlane(app, app.wsgi_app, read_log.install(app))

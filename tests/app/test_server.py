@@ -146,3 +146,51 @@ def test_sync_workers_keep_every_call_and_undo_a_failed_one_alone(app, client):
     stored = {(json.loads(i) if isinstance(i, str) else i)["item"] for i in items}
     assert {body["data"]["item"] for _, body in answers} | {"after"} <= stored
     assert logged == 61 and charged == 61
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("threads", ["1", "8"])
+def test_every_answered_read_is_logged_once_the_server_stops(app, client, threads):
+    """Reads' logs wait in the worker that answered them (app/gateway/read_log.py); a SIGTERM right
+    after the last answer still leaves every one in the call logs, as a fresh connection sees them."""
+    import json
+    import threading
+    import urllib.request
+
+    from sqlalchemy import text
+
+    from tests.gateway_helpers import make_owner
+
+    ep = make_owner(client).create_endpoint()
+    record = ep.call("POST", json={"item": "read me"}).json["id"]
+    port = free_port()
+    args = [minapi_exe(), "serve", "--port", str(port), "--workers", "2", "--threads", threads, "--no-worker"]
+    proc = subprocess.Popen(args, env=worker_env(app, DATA_RATE_LIMIT="100000/second"), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+    def get(path):
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/data/{ep.slug}{path}",
+                                     headers={"Authorization": f"Bearer {ep.sandbox}"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            json.loads(resp.read())
+            return resp.status, resp.headers["X-Minapi-Log-Id"]
+
+    answers = []
+    try:
+        wait_for_port(port, proc)
+        threads_ = [threading.Thread(target=lambda n=n: answers.extend(
+            get(f"/{record}" if i % 2 else "?limit=5") for i in range(25))) for n in range(6)]
+        for t in threads_:
+            t.start()
+        for t in threads_:
+            t.join()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+    assert [status for status, _ in answers] == [200] * 150
+    with app.app_context():
+        db.engine.dispose()  # a fresh connection: nothing this process remembers
+        logged = set(db.session.execute(text("SELECT id FROM call_logs WHERE action IN ('get', 'list')")).scalars())
+        charged = db.session.execute(text("SELECT COALESCE(SUM(calls), 0) FROM usage_cycles")).scalar()
+    assert {log for _, log in answers} <= logged and len(logged) == 150
+    assert charged == 151
