@@ -97,9 +97,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(wellknown_bp)
     app.register_blueprint(settings_bp)
-    gateway_views.install(app)
     register_routes(app, app.extensions["minapi.tools"])
     register_mcp(app, app.extensions["minapi.tools"])
+    gateway_views.install(app)  # outermost: every request, MCP's included, passes its layer first
     from app.auth import oauth
 
     oauth.init_app(app)

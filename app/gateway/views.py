@@ -58,7 +58,7 @@ class DataPlane:
         self.reads = reads
 
     def __call__(self, environ, start_response):
-        sql.serving_thread()  # this thread may keep a connection for small reads (sql.read_one)
+        sql.serving_thread()  # every request enters here: its thread may keep a connection (sql.read_one)
         found = route(environ.get("PATH_INFO", ""))
         if found is None:
             if self.reads is not None and self.reads.unwritten():  # logs, usage, stats: as of now

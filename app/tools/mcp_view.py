@@ -24,7 +24,6 @@ from app.activity import record as activity
 from app.auth.resolve import header_actor
 from app.body import MAX_DEPTH, parse, read_raw
 from app.errors import AppError, Unauthorized
-from app.gateway.sql import serving_thread
 from app.tools.registry import ToolRegistry
 
 log = logging.getLogger(__name__)
@@ -224,7 +223,6 @@ class McpEdge:
         self.app, self.registry, self.bridge, self.flask_wsgi = app, registry, bridge, flask_wsgi
 
     def __call__(self, environ, start_response):
-        serving_thread()  # this thread may keep a connection for small reads (see app.gateway.sql.read_one)
         path = environ.get("PATH_INFO")
         if path == MCP_PATH + "/":
             environ["PATH_INFO"] = path = MCP_PATH

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from tests.app.gateway.test_atomicity import DROP, counts, group_commit_mode, run_sql  # noqa: F401 (both modes)
-from tests.conftest import ON_POSTGRES
+from tests.conftest import ON_POSTGRES, mcp_key
 from tests.gateway_helpers import make_owner
 from tests.log_helpers import log_id
 
@@ -117,3 +117,20 @@ def test_reads_kept_while_the_database_refuses_them_all_are_written_once_it_take
         run_sql(app, DROP[dialect])
     for resp in answers:
         assert lookup(ep.owner, log_id(resp)).status_code == 200
+
+
+def test_an_mcp_request_sees_the_reads_answered_before_it(app, client, slow_flush):
+    """A plain POST to /api/mcp (served ahead of Flask, app/tools/mcp_view.py) writes them first too."""
+    ep = make_owner(client).create_endpoint()
+    record = ep.call("POST", json={"item": "kept"}).json["id"]
+    got = log_id(ep.call("GET", f"/{record}"))
+    meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
+            "io.modelcontextprotocol/clientCapabilities": {}}
+    resp = client.post("/api/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+        "name": "logs_search", "arguments": {"endpoint": ep.slug}, "_meta": meta}}, headers={
+        "x-api-key": mcp_key(app, "owner@example.com"), "accept": "application/json, text/event-stream",
+        "MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": "logs_search"})
+    assert resp.status_code == 200 and resp.json["result"]["isError"] is False, resp.json
+    found = resp.json["result"]["structuredContent"]
+    assert got in [entry["id"] for entry in found["logs"]]
