@@ -18,6 +18,7 @@ from app.auth.actor import OAUTH, Actor
 from app.auth.oauth.models import OAuthGrant, OAuthToken
 from app.db import utcnow
 from app.extensions import db
+from app.gateway.sql import Raw, read_datetime, read_one
 from app.security import hash_secret, mint
 
 ACCESS_PREFIX, REFRESH_PREFIX = "mat_", "mrt_"
@@ -102,6 +103,14 @@ def revoke_grant(grant_id: str) -> None:
     db.session.execute(delete(OAuthGrant).where(OAuthGrant.id == grant_id))
 
 
+# One statement on the serving thread's own connection (`read_one`): every request of a hosted
+# connector makes it, and the ORM would load the token, its grant and the client in turn.
+_BY_ACCESS_HASH = Raw(
+    "SELECT t.scope, t.audience, t.access_expires_at, t.access_revoked_at, g.id, g.account_id, g.last_used_at, "
+    "c.client_name, c.client_id FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id "
+    "JOIN oauth_clients c ON c.id = g.client_pk WHERE t.access_token_hash = :token_hash")
+
+
 def resolve(secret: str) -> Actor | None:
     """The Actor for a live access token presented to `/api/mcp` for exactly our MCP resource.
 
@@ -109,15 +118,18 @@ def resolve(secret: str) -> Actor | None:
     """
     if not secret.startswith(ACCESS_PREFIX) or len(secret) > 200:
         return None
-    row = db.session.scalar(select(OAuthToken).where(OAuthToken.access_token_hash == hash_secret(secret)))
-    if row is None or row.is_revoked() or row.is_expired():
+    row = read_one(_BY_ACCESS_HASH, {"token_hash": hash_secret(secret)})
+    if row is None:
         return None
-    if row.audience != mcp_resource() or request.path != MCP_PATH:
-        return None
-    grant = row.grant
+    scope, audience, expires_at, revoked_at, grant_id, account_id, last_used_at, client_name, client_id = row
     now = utcnow()
-    if grant.last_used_at is None or now - grant.last_used_at > LAST_USED_RESOLUTION:
-        db.session.execute(update(OAuthGrant).where(OAuthGrant.id == grant.id).values(last_used_at=now))
+    if revoked_at is not None or read_datetime(expires_at) <= now:
+        return None
+    if audience != mcp_resource() or request.path != MCP_PATH:
+        return None
+    last_used_at = read_datetime(last_used_at)
+    if last_used_at is None or now - last_used_at > LAST_USED_RESOLUTION:
+        db.session.execute(update(OAuthGrant).where(OAuthGrant.id == grant_id).values(last_used_at=now))
         db.session.commit()
-    return Actor(account_id=grant.account_id, via=OAUTH, scopes=frozenset(row.scope.split()),
-                 credential_id=grant.id, label=grant.client.client_name or grant.client.client_id)
+    return Actor(account_id=account_id, via=OAUTH, scopes=frozenset(scope.split()),
+                 credential_id=grant_id, label=client_name or client_id)
