@@ -234,8 +234,6 @@ class McpEdge:
         with ctx:
             try:
                 response = answer(self.registry, self.bridge, ctx.request)
-                if isinstance(response, Response):
-                    return response(environ, start_response)
                 return list(response(environ, start_response))  # served whole, inside this context
             except Exception:
                 log.exception("unhandled error on POST %s", MCP_PATH)

@@ -6,6 +6,7 @@ from sqlalchemy import create_engine, text
 
 from tests.conftest import ON_POSTGRES, PG_URL, mcp_key
 from tests.gateway_helpers import make_owner
+from tests.hostile import mcp_post, tool_call
 from tests.live import LiveServer, rpc
 from tests.receivers import wait_until
 
@@ -35,15 +36,8 @@ def test_a_connection_the_server_dropped_is_replaced_without_failing_the_call(cl
 @needs_postgres
 def test_an_mcp_call_after_the_server_dropped_the_connections_is_answered(app, client):
     key = mcp_key(app)
-    meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
-            "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
-            "io.modelcontextprotocol/clientCapabilities": {}}
-    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "help", "arguments": {}, "_meta": meta}}
-    headers = {"x-api-key": key, "accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2026-07-28",
-               "Mcp-Method": "tools/call", "Mcp-Name": "help"}
-
     def call():
-        resp = client.post("/api/mcp", json=body, headers=headers)
+        resp = mcp_post(client, key, tool_call("help", {}))
         assert resp.status_code == 200, resp.text
         result = resp.json["result"]
         assert result["isError"] is False and result["_meta"]["minapi/quota"]["limit"] > 0

@@ -9,6 +9,7 @@ import pytest
 from tests.app.gateway.test_atomicity import DROP, counts, group_commit_mode, run_sql  # noqa: F401 (both modes)
 from tests.conftest import ON_POSTGRES, mcp_key
 from tests.gateway_helpers import make_owner
+from tests.hostile import mcp_post, tool_call
 from tests.log_helpers import log_id
 
 POISON = {"sqlite": ["CREATE TRIGGER fail_call_logs BEFORE INSERT ON call_logs WHEN new.record_id LIKE "
@@ -124,13 +125,7 @@ def test_an_mcp_request_sees_the_reads_answered_before_it(app, client, slow_flus
     ep = make_owner(client).create_endpoint()
     record = ep.call("POST", json={"item": "kept"}).json["id"]
     got = log_id(ep.call("GET", f"/{record}"))
-    meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
-            "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
-            "io.modelcontextprotocol/clientCapabilities": {}}
-    resp = client.post("/api/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
-        "name": "logs_search", "arguments": {"endpoint": ep.slug}, "_meta": meta}}, headers={
-        "x-api-key": mcp_key(app, "owner@example.com"), "accept": "application/json, text/event-stream",
-        "MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": "logs_search"})
+    resp = mcp_post(client, mcp_key(app, "owner@example.com"), tool_call("logs_search", {"endpoint": ep.slug}))
     assert resp.status_code == 200 and resp.json["result"]["isError"] is False, resp.json
     found = resp.json["result"]["structuredContent"]
     assert got in [entry["id"] for entry in found["logs"]]

@@ -9,13 +9,11 @@ import pytest
 
 from app.auth.resolve import add_resolver
 from tests.conftest import mcp_key
+from tests.hostile import tool_call
 from tests.live import LiveServer, rpc
 from tests.sample_plugins import NOTES
 
 MODERN = "2026-07-28"
-META = {"io.modelcontextprotocol/protocolVersion": MODERN,
-        "io.modelcontextprotocol/clientInfo": {"name": "edge-test", "version": "1"},
-        "io.modelcontextprotocol/clientCapabilities": {}}
 ORIGIN = "http://localhost:6274"  # a local tool (the Inspector): an allowed origin
 
 
@@ -52,11 +50,8 @@ def both_lanes(url: str, body, key: str | None, modern: bool = True, **headers):
     return answers
 
 
-def call(name: str, arguments: dict, rpc_id=7, meta=True) -> dict:
-    params = {"name": name, "arguments": arguments}
-    if meta:
-        params["_meta"] = META
-    return {"jsonrpc": "2.0", "id": rpc_id, "method": "tools/call", "params": params}
+def call(name: str, arguments: dict) -> dict:
+    return tool_call(name, arguments, era=MODERN, rpc_id=7)
 
 
 def same(answers, status: int):
