@@ -28,6 +28,8 @@ class Actor:
     scopes: frozenset = field(default=ALL_SCOPES)
     credential_id: str | None = None  # MCP key id or OAuth grant id
     label: str | None = None  # MCP key label or OAuth client name (the activity trail's actor)
+    # An AI credential's freeze, policy and quota headroom, read with it (app/safety/prefetch.py).
+    ai_state: object = field(default=None, compare=False, repr=False)
 
     @property
     def is_person(self) -> bool:

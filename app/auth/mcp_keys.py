@@ -17,6 +17,7 @@ from app.db import utcnow
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.gateway.sql import Raw, read_datetime, read_one
+from app.safety import prefetch
 from app.security import display_prefix, hash_secret, mint
 
 KEY_PREFIX = "tm_mcp_"
@@ -72,19 +73,22 @@ def delete(account_id: str, key_id: str) -> None:
 
 # On the serving thread's own connection (`read_one`), like the gateway's key lookup: every MCP
 # request makes it, and SQLAlchemy's execution machinery costs more than the indexed select itself.
-_BY_HASH = Raw("SELECT id, account_id, scopes, label, last_used_at FROM mcp_keys WHERE key_hash = :key_hash")
+# The account's AI controls and quota headroom come in the same statement (prefetch.py).
+_AI_COLUMNS, _AI_JOIN = prefetch.columns("k.account_id", "k.id")
+_BY_HASH = Raw(f"SELECT k.id, k.account_id, k.scopes, k.label, k.last_used_at, {_AI_COLUMNS} "
+               f"FROM mcp_keys k {_AI_JOIN} WHERE k.key_hash = :key_hash")
 
 
 def resolve(secret: str) -> Actor | None:
     """The Actor for a presented `tm_mcp_` key, or None if it is not one of ours."""
     if not secret.startswith(KEY_PREFIX) or len(secret) > 200:
         return None
-    key = read_one(_BY_HASH, {"key_hash": hash_secret(secret)})
-    if key is None:
+    row = read_one(_BY_HASH, {"key_hash": hash_secret(secret)})
+    if row is None:
         return None
-    key_id, account_id, scopes, label, last_used_at = key
+    key_id, account_id, scopes, label, last_used_at = row[:5]
     actor = Actor(account_id=account_id, via=MCP_KEY, scopes=frozenset(scopes.split()),
-                  credential_id=key_id, label=label)
+                  credential_id=key_id, label=label, ai_state=prefetch.AiState.of_row(row))
     now = utcnow()
     last_used_at = read_datetime(last_used_at)
     if last_used_at is None or now - last_used_at > LAST_USED_RESOLUTION:

@@ -33,6 +33,7 @@ from app.gateway.fields import check_record, search_source
 from app.gateway.models import PRODUCTION, SANDBOX, Endpoint, EndpointKey, config_of
 from app.gateway.ratelimit import check_rate
 from app.notify import notify_failed_call, notify_usage, usage_alert_possible
+from app.safety import headroom
 from app.search import searchable_text
 
 MAX_BODY = 100 * 1024
@@ -325,6 +326,7 @@ def handle(call: Call) -> Outcome:
     its own."""
     outcome = decide(call, sql.Conn.of_session())
     if outcome.call is not None:
+        headroom.mark_counted()
         error = outcome.body["error"]["code"] if outcome.status >= 400 else None
         row = activity.claim(outcome.status, error, outcome.call.conn)
         if row is not None:

@@ -1,8 +1,9 @@
 """Deciding whether an AI credential may run an action: the write freeze and its policy.
 
 A person (dashboard session) is never frozen or narrowed. For an MCP key or an OAuth
-grant, the runner asks `check_freeze` before validating (one indexed read of the
-account's freeze and the credential's policy) and `enforce` after: a policy can only
+grant, the runner asks `check_freeze` before validating (the account's freeze and the
+credential's policy, read in the credential's own lookup: `app/safety/prefetch.py`) and
+`enforce` after: a policy can only
 narrow what the credential's scopes already allow, never widen it.
 """
 
@@ -62,21 +63,33 @@ class Policy:
 
 # -- reading -------------------------------------------------------------------------------
 
-# One row, on the serving thread's own connection (`read_one`), like the gateway's hot path: the
-# runner reads this before every call of an AI credential, and SQLAlchemy's machinery would cost
-# several times the query (bench/activity.py).
-LOAD = Raw(f"SELECT MAX(CASE WHEN kind = '{FREEZE}' THEN 1 ELSE 0 END), "
-           f"MAX(CASE WHEN kind = '{POLICY}' THEN policy END) FROM ai_controls "
-           "WHERE subject IN (:account_id, :credential_id) AND account_id = :account_id")
+def frozen_column(account: str) -> str:
+    """SQL for whether AI writes are frozen on `account` (a column or a parameter): 1/true or 0/false."""
+    return f"EXISTS (SELECT 1 FROM ai_controls ctl WHERE ctl.subject = {account} AND ctl.kind = '{FREEZE}')"
+
+
+def columns(account: str, credential: str) -> str:
+    """SQL for (frozen, policy JSON or NULL) of an account and one of its credentials: two primary-key
+    lookups, appended to the credential's own lookup (`app/safety/prefetch.py`) or read alone."""
+    return (f"{frozen_column(account)}, (SELECT ctl.policy FROM ai_controls ctl WHERE ctl.subject = {credential} "
+            f"AND ctl.account_id = {account} AND ctl.kind = '{POLICY}')")
+
+
+# On the serving thread's own connection (`read_one`), like the gateway's hot path: SQLAlchemy's
+# machinery would cost several times the query (bench/activity.py).
+LOAD = Raw(f"SELECT {columns(':account_id', ':credential_id')}")
+FROZEN = Raw(f"SELECT {frozen_column(':account_id')}")
 
 
 def load(account_id: str, credential_id: str | None) -> tuple[bool, Policy | None]:
     """(frozen, policy) in one query; policy is None when the credential was never narrowed."""
-    frozen, raw = read_one(LOAD, {"account_id": account_id, "credential_id": credential_id or account_id})
+    return of_row(read_one(LOAD, {"account_id": account_id, "credential_id": credential_id or account_id}))
+
+
+def of_row(row) -> tuple[bool, Policy | None]:
+    """(frozen, policy) from the two columns `columns` reads."""
+    frozen, raw = row
     return bool(frozen), (Policy.from_json(raw) if raw is not None else None)
-
-
-FROZEN = Raw(f"SELECT 1 FROM ai_controls WHERE subject = :account_id AND kind = '{FREEZE}'")
 
 
 def is_frozen(account_id: str) -> bool:
@@ -84,7 +97,7 @@ def is_frozen(account_id: str) -> bool:
     known = g.get("minapi_frozen") if has_app_context() else None
     if known is not None and known[0] == account_id:
         return known[1]
-    return read_one(FROZEN, {"account_id": account_id}) is not None
+    return bool(read_one(FROZEN, {"account_id": account_id})[0])
 
 
 def policy_of(account_id: str, credential_id: str) -> Policy:
@@ -96,8 +109,12 @@ def policy_of(account_id: str, credential_id: str) -> Policy:
 # -- deciding (the runner) -----------------------------------------------------------------
 
 def check_freeze(action, actor) -> Policy | None:
-    """Raise `ai_writes_frozen` for a write of a frozen account's AI credential; return its policy."""
-    frozen, policy = load(actor.account_id, actor.credential_id)
+    """Raise `ai_writes_frozen` for a write of a frozen account's AI credential; return its policy.
+    Both were read with the credential when it was resolved for this request (`actor.ai_state`),
+    else they are read now."""
+    state = actor.ai_state
+    frozen, policy = (state.frozen, state.policy) if state is not None else load(actor.account_id,
+                                                                                   actor.credential_id)
     g.minapi_frozen = (actor.account_id, frozen)
     if frozen and action.kind != "read":
         raise AiWritesFrozen()

@@ -43,8 +43,7 @@ from mcp.types import (CallToolRequestParams, CallToolResult, Icon, ListToolsRes
 from app import metrics
 from app.errors import AppError
 from app.extensions import db
-from app.safety.headroom import META_KEY as QUOTA_META
-from app.safety.headroom import headroom
+from app.safety import headroom
 from app.tools import runner
 from app.tools.mcp_view import ENVIRON_ACTOR, MCP_PATH
 from app.tools.registry import Action, ToolRegistry
@@ -112,17 +111,24 @@ def error_result(err: AppError) -> CallToolResult:
     return CallToolResult(content=text(err.to_dict()), is_error=True)
 
 
-def with_quota(res: CallToolResult, account_id: str) -> CallToolResult:
-    """Every result, errors too, carries `_meta["minapi/quota"]`: the plan's headroom (SPEC §10),
-    read after the action's commit."""
+def with_quota(res: CallToolResult, actor, action: Action | None) -> CallToolResult:
+    """Every result, errors too, carries `_meta["minapi/quota"]`: the plan's headroom (SPEC §10)
+    as it stands after the action's commit. That is the figure read with the credential when
+    nothing the call did could change it (a read that made no data-plane call; prefetch.py),
+    else it is read now."""
     try:
-        quota = headroom(account_id)
+        row = actor.ai_state.take_quota() if actor.ai_state is not None else None
+        counted = headroom.counted_here()
+        if row is not None and not counted and (action is None or action.kind == "read"):
+            quota = headroom.figure(row)
+        else:
+            quota = headroom.headroom(actor.account_id)
     except Exception:  # the figure is a courtesy: never let it cost the caller their answer
         log.exception("quota headroom failed")
         db.session.rollback()
         quota = None
     if quota is not None:
-        res.meta = {**(res.meta or {}), QUOTA_META: quota}
+        res.meta = {**(res.meta or {}), headroom.META_KEY: quota}
     return res
 
 
@@ -180,7 +186,7 @@ def build_server(app: Flask, registry: ToolRegistry) -> Server:
                     log.exception("MCP tool %s failed", action.tool_name)
                     res = error_result(AppError("Something went wrong on our side.", code="internal_error",
                                                 status=500))
-            return with_quota(res, actor.account_id)
+            return with_quota(res, actor, action)
 
         def run() -> CallToolResult:
             with app.app_context():

@@ -19,6 +19,7 @@ from app.auth.oauth.models import OAuthGrant, OAuthToken
 from app.db import utcnow
 from app.extensions import db
 from app.gateway.sql import Raw, read_datetime, read_one
+from app.safety import prefetch
 from app.security import hash_secret, mint
 
 ACCESS_PREFIX, REFRESH_PREFIX = "mat_", "mrt_"
@@ -104,11 +105,13 @@ def revoke_grant(grant_id: str) -> None:
 
 
 # One statement on the serving thread's own connection (`read_one`): every request of a hosted
-# connector makes it, and the ORM would load the token, its grant and the client in turn.
+# connector makes it, and the ORM would load the token, its grant and the client in turn. The
+# account's AI controls and quota headroom come in the same statement (prefetch.py).
+_AI_COLUMNS, _AI_JOIN = prefetch.columns("g.account_id", "g.id")
 _BY_ACCESS_HASH = Raw(
     "SELECT t.scope, t.audience, t.access_expires_at, t.access_revoked_at, g.id, g.account_id, g.last_used_at, "
-    "c.client_name, c.client_id FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id "
-    "JOIN oauth_clients c ON c.id = g.client_pk WHERE t.access_token_hash = :token_hash")
+    f"c.client_name, c.client_id, {_AI_COLUMNS} FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id "
+    f"JOIN oauth_clients c ON c.id = g.client_pk {_AI_JOIN} WHERE t.access_token_hash = :token_hash")
 
 
 def resolve(secret: str) -> Actor | None:
@@ -121,7 +124,7 @@ def resolve(secret: str) -> Actor | None:
     row = read_one(_BY_ACCESS_HASH, {"token_hash": hash_secret(secret)})
     if row is None:
         return None
-    scope, audience, expires_at, revoked_at, grant_id, account_id, last_used_at, client_name, client_id = row
+    scope, audience, expires_at, revoked_at, grant_id, account_id, last_used_at, client_name, client_id = row[:9]
     now = utcnow()
     if revoked_at is not None or read_datetime(expires_at) <= now:
         return None
@@ -132,4 +135,4 @@ def resolve(secret: str) -> Actor | None:
         db.session.execute(update(OAuthGrant).where(OAuthGrant.id == grant_id).values(last_used_at=now))
         db.session.commit()
     return Actor(account_id=account_id, via=OAUTH, scopes=frozenset(scope.split()),
-                 credential_id=grant_id, label=client_name or client_id)
+                 credential_id=grant_id, label=client_name or client_id, ai_state=prefetch.AiState.of_row(row))

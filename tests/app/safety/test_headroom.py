@@ -15,6 +15,7 @@ def test_every_result_carries_the_quota(app, ada):
 
     async def go(client):
         return [await client.call_tool("help", {}),
+                await client.call_tool("api_call_get", {"endpoint": "Orders"}),  # a read, counted
                 await client.call_tool("api_call_post", {"endpoint": "Orders", "data": {"item": "x"}}),
                 await client.call_tool("api_call_post", {"endpoint": "Orders", "data": {}}),  # item is required
                 await client.call_tool("endpoints_get", {"endpoint": "nope"}),
@@ -26,11 +27,12 @@ def test_every_result_carries_the_quota(app, ada):
                                               "params": {"name": "subscription_get", "arguments": {}}},
                                  key, **{"MCP-Protocol-Version": "2025-11-25"}))
     quotas = [r.meta["minapi/quota"] for r in results]
-    assert [r.is_error for r in results] == [False, False, True, True, True]
-    # free plan: 1,000 calls; 3 calls before, then the api_call_post, then its failed twin (counted too)
-    assert [q["used"] for q in quotas] == [3, 4, 5, 5, 5]
+    assert [r.is_error for r in results] == [False, False, False, True, True, True]
+    # free plan: 1,000 calls; 3 calls before, then the api_call_get and the api_call_post, then the
+    # post's failed twin (counted too)
+    assert [q["used"] for q in quotas] == [3, 4, 5, 6, 6, 6]
     assert all(q["limit"] == 1000 and q["remaining"] == 1000 - q["used"] for q in quotas)
     ends = datetime.fromisoformat(quotas[0]["cycle_ends"])
     sub = ada.api("GET", "/api/v1/subscription").json
     assert ends == datetime.fromisoformat(sub["cycle_end"].replace("Z", "+00:00"))
-    assert legacy["result"]["_meta"]["minapi/quota"]["used"] == sub["calls_used"] == 5
+    assert legacy["result"]["_meta"]["minapi/quota"]["used"] == sub["calls_used"] == 6

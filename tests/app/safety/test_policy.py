@@ -130,6 +130,9 @@ def test_an_oauth_grant_narrowed_to_one_endpoint_sees_only_that_one(make_app):
             assert (err["code"], err["details"]) == ("outside_policy", {"rule": "endpoints"}), name
         assert error_of(out["lookup_notes"])["code"] == "log_not_found"
         assert out["post_orders"].is_error is False and out["post_orders"].structured_content["status"] == 201
+        # the quota headroom, read with the token: the Notes call before, then the Orders call
+        assert [out[n].meta["minapi/quota"]["used"] for n in ("list", "post_notes", "post_orders", "logs_all")] == [
+            1, 1, 2, 2]
         assert [r["data"] for r in notes.call("GET").json["data"]] == [{"text": "private"}]
         names = {e["name"] for e in person.api("GET", "/api/v1/endpoints").json["endpoints"]}
         assert names == {"Orders", "Notes"}  # the person is never narrowed
